@@ -38,7 +38,7 @@ def _on_sqlite_connect(dbapi_connection, _record) -> None:
 def engine_for(url: str) -> Engine:
     try:
         parsed = make_url(_normalise(url))
-    except ArgumentError as exc:
+    except ArgumentError:
         raise ConfigurationError(f"OSUNY_DATABASE_URL is not a database URL: {mask_url(url)!r}") from None
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":

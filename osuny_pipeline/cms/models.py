@@ -387,6 +387,25 @@ class GitFileDependency(Base):
     __table_args__ = (Index("ix_git_file_dependencies_about", "about_type", "about_id"),)
 
 
+class Permalink(Base):
+    """Every URL a file has had. Previous ones become Hugo `aliases`, so a rename (slug or
+    parent change) keeps old links working."""
+
+    __tablename__ = "permalinks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    website_id: Mapped[str] = mapped_column(ForeignKey("websites.id", ondelete="CASCADE"))
+    about_type: Mapped[str] = mapped_column(String(32))
+    about_id: Mapped[str] = mapped_column(String(255))
+    language: Mapped[str] = mapped_column(String(16), default="")
+    url: Mapped[str] = mapped_column(Text)
+    current: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    __table_args__ = (
+        Index("ix_permalinks_owner", "website_id", "about_type", "about_id", "language"),
+    )
+
+
 class WebsiteState(Base):
     """Per-website pipeline bookkeeping, apart from `websites` so that writing it is
     not a content change."""

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-03 12:58:47.975853
+Create Date: 2026-12-03 13:02:26.498735
 """
 from collections.abc import Sequence
 
@@ -193,6 +193,20 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['image_id'], ['media.id'], name=op.f('fk_people_image_id_media'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_people'))
     )
+    op.create_table('permalinks',
+    sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
+    sa.Column('website_id', sa.String(length=63), nullable=False),
+    sa.Column('about_type', sa.String(length=32), nullable=False),
+    sa.Column('about_id', sa.String(length=255), nullable=False),
+    sa.Column('language', sa.String(length=16), nullable=False),
+    sa.Column('url', sa.Text(), nullable=False),
+    sa.Column('current', sa.Boolean(), nullable=False),
+    sa.ForeignKeyConstraint(['website_id'], ['websites.id'], name=op.f('fk_permalinks_website_id_websites'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_permalinks'))
+    )
+    with op.batch_alter_table('permalinks', schema=None) as batch_op:
+        batch_op.create_index('ix_permalinks_owner', ['website_id', 'about_type', 'about_id', 'language'], unique=False)
+
     op.create_table('posts',
     sa.Column('id', sa.String(length=255), nullable=False),
     sa.Column('website_id', sa.String(length=63), nullable=False),
@@ -312,6 +326,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_posts_website_id'))
 
     op.drop_table('posts')
+    with op.batch_alter_table('permalinks', schema=None) as batch_op:
+        batch_op.drop_index('ix_permalinks_owner')
+
+    op.drop_table('permalinks')
     op.drop_table('people')
     with op.batch_alter_table('pages', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_pages_website_id'))
