@@ -93,13 +93,16 @@ def _sqlite_statements(capture: TableCapture, columns: list[str]) -> list[str]:
 
 def _postgres_statements(capture: TableCapture) -> list[str]:
     t = capture.table
+    # clock_timestamp(), not now(): the change sensor's safety lag is measured from the
+    # moment the row was written, not from the start of a long transaction.
+    insert = _INSERT.replace("website_id)", "website_id, changed_at)")
     return [
         f"""CREATE OR REPLACE FUNCTION change_log_{t}() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   IF TG_OP = 'DELETE' THEN
-    {_INSERT}({_values(capture, 'OLD', 'DELETE')});
+    {insert}({_values(capture, 'OLD', 'DELETE')}, clock_timestamp());
   ELSE
-    {_INSERT}({_values(capture, 'NEW', 'TG_OP').replace("'TG_OP'", 'TG_OP')});
+    {insert}({_values(capture, 'NEW', 'TG_OP').replace("'TG_OP'", 'TG_OP')}, clock_timestamp());
   END IF;
   RETURN NULL;
 END $$""",

@@ -1,0 +1,5 @@
+"""One partition per website, keyed by its stable id (never a name)."""
+
+from dagster import DynamicPartitionsDefinition
+
+websites = DynamicPartitionsDefinition(name="websites")
