@@ -20,6 +20,9 @@ install: $(STAMP)
 ## The embedded default: SQLite CMS and Dagster instance under .osuny/, the demo website
 ## loaded, a local bare repository as its remote, and the Dagster UI on 127.0.0.1:3000.
 run: $(STAMP)
+	mkdir -p "$(DAGSTER_HOME)"
+	if [ -n "$${DAGSTER_PG_URL:-}" ]; then cp deploy/dagster.yaml "$(DAGSTER_HOME)/dagster.yaml"; \
+	else cp dagster.yaml "$(DAGSTER_HOME)/dagster.yaml"; fi
 	$(BIN)/osuny-pipeline prepare-demo
 	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
 
