@@ -13,7 +13,6 @@ failure sensor, the checks) and the others go on: raising would mark every websi
 the range failed.
 """
 
-from __future__ import annotations
 
 from datetime import datetime
 

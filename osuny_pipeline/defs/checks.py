@@ -2,7 +2,6 @@
 - the remote head equals the commit we last recorded (someone pushed, or a push was lost);
 - no desynchronized file is older than a threshold (a stuck website), as a warning."""
 
-from __future__ import annotations
 
 import os
 

@@ -17,7 +17,7 @@ from osuny_pipeline.defs.sensors import (
 )
 
 health_schedule = ScheduleDefinition(
-    job=health_job, cron_schedule="5 * * * *", execution_timezone="UTC",
+    name="health_schedule", job=health_job, cron_schedule="5 * * * *", execution_timezone="UTC",
     default_status=DefaultScheduleStatus.RUNNING,
     description="Hourly: run the synced_commit checks over every website.",
 )

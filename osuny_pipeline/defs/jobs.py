@@ -3,7 +3,6 @@
 from dagster import AssetSelection, define_asset_job
 
 from osuny_pipeline.defs.assets import DEPENDENCY_GRAPH, GIT_FILES, SYNCED_COMMIT
-from osuny_pipeline.defs.partitions import websites
 
 # A website's lane: its runs queue behind each other (dagster.yaml limits runs per
 # `osuny/website` tag value to one), on top of the database lease lock taken by sync.
@@ -11,20 +10,19 @@ WEBSITE_TAG = "osuny/website"
 
 # Identification + generation: launched by the change sensor, never pushes.
 render_job = define_asset_job(
-    "render_job", selection=AssetSelection.assets(DEPENDENCY_GRAPH, GIT_FILES), partitions_def=websites,
+    "render_job", selection=AssetSelection.assets(DEPENDENCY_GRAPH, GIT_FILES),
     description="Identify and generate the files of websites whose content changed.",
 )
 
 # Sync: launched every 10 minutes for websites with desynchronized files, and by hand.
 sync_job = define_asset_job(
-    "sync_job", selection=AssetSelection.assets(SYNCED_COMMIT), partitions_def=websites,
+    "sync_job", selection=AssetSelection.assets(SYNCED_COMMIT),
     description="Push the desynchronized files of websites: one tree, one commit, one push each.",
 )
 
 # Nightly clean-and-rebuild: remote refresh + full identification + generation + sync.
 rebuild_job = define_asset_job(
     "rebuild_job", selection=AssetSelection.assets(DEPENDENCY_GRAPH, GIT_FILES, SYNCED_COMMIT),
-    partitions_def=websites,
     config={"ops": {"website_pipeline": {"config": {"full_rebuild": True}}}},
     description="Read each remote tree, repair drift, list orphans, regenerate and sync everything.",
 )

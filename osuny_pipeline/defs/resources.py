@@ -3,7 +3,6 @@
 Values left unset fall back to the environment that the CLI reads too
 (OSUNY_DATABASE_URL, OSUNY_SYNC_BATCH_SIZE, ...), so one configuration serves both."""
 
-from __future__ import annotations
 
 from dagster import ConfigurableResource
 from sqlalchemy import Engine

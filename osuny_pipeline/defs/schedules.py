@@ -1,6 +1,5 @@
 """Schedules: the ten-minute sync and the nightly clean-and-rebuild (UTC)."""
 
-from __future__ import annotations
 
 from dagster import DefaultScheduleStatus, ScheduleEvaluationContext, SkipReason, schedule
 

@@ -2,7 +2,6 @@
 pending counts, make failing websites visible. No rendering or pushing here: a tick
 must stay far below Dagster's 60 s limit, so each does a few grouped queries."""
 
-from __future__ import annotations
 
 import json
 
