@@ -1,0 +1,43 @@
+"""CLI: `osuny-pipeline identify [--website KEY] [--full]` (phase 1 without Dagster)."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "identify", help="phase 1: find the files to re-render from the change log",
+        description="Read each website's change log past its cursor, refresh connections and mark "
+                    "the files that may have changed for generation.")
+    parser.add_argument("--website", metavar="KEY", help="one website (default: every website)")
+    parser.add_argument("--full", action="store_true",
+                        help="the whole site: rebuild connections and identify every file")
+    parser.set_defaults(handler=_identify)
+
+
+def _identify(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    from sqlalchemy import select
+
+    from osuny_pipeline.cms.db import check_connection, get_engine, session_scope
+    from osuny_pipeline.cms.models import Website
+    from osuny_pipeline.graph.identify import identify_website
+
+    engine = get_engine()
+    check_connection(engine)
+    if args.website:
+        keys = [args.website]
+    else:
+        with session_scope(engine) as session:
+            keys = list(session.scalars(select(Website.id).order_by(Website.id)))
+        if not keys:
+            print("no website")
+            return 0
+    for key in keys:
+        # One transaction per website: a failure leaves the other websites' work committed.
+        with session_scope(engine) as session:
+            result = identify_website(session, key, now=datetime.now(UTC), full=args.full)
+        print(result.summary())
+    return 0
