@@ -4,6 +4,7 @@ must stay far below Dagster's 60 s limit, so each does a few grouped queries."""
 
 
 import json
+import os
 
 from dagster import (
     AssetObservation,
@@ -30,6 +31,13 @@ BURST_THRESHOLD = 25
 IN_FLIGHT = [DagsterRunStatus.QUEUED, DagsterRunStatus.NOT_STARTED, DagsterRunStatus.STARTING,
              DagsterRunStatus.STARTED]
 RANGE_START, RANGE_END = "dagster/asset_partition_range_start", "dagster/asset_partition_range_end"
+
+
+def change_lag():
+    """How old a change row must be before it is consumed (OSUNY_CHANGE_LAG_SECONDS, default 5)."""
+    from datetime import timedelta
+
+    return timedelta(seconds=float(os.environ.get("OSUNY_CHANGE_LAG_SECONDS", "5")))
 
 
 def _now():
@@ -96,7 +104,7 @@ def cms_change_sensor(context: SensorEvaluationContext, cms: CmsDatabase):
     from osuny_pipeline.changes import dirty_websites
 
     with Session(cms.engine()) as session:
-        found = dirty_websites(session, _now())
+        found = dirty_websites(session, _now(), lag=change_lag())
     cursor = json.dumps({"v": 1, "watermark": found.watermark})
     known = context.instance.get_dynamic_partitions(websites.name)
     busy = in_flight_websites(context, render_job.name)
