@@ -80,7 +80,8 @@ def _rebuild(args: argparse.Namespace) -> int:
     if len(refreshed.orphans) > 20:
         print(f"  ... and {len(refreshed.orphans) - 20} more (see `status`)")
     if identified is not None:
-        print(f"{args.website}: identification: {identified}")
+        summary = identified.summary() if hasattr(identified, "summary") else str(identified)
+        print(f"identification: {summary}")
     return 0
 
 

@@ -38,8 +38,17 @@ class Credentials:
         return not (self.token or self.key_path or self.key_text)
 
 
-def resolve_credentials(reference: str | None, remote: RemoteSpec) -> Credentials:
+def resolve_credentials(reference: str | None, remote: RemoteSpec, *, website_id: str | None = None) -> Credentials:
     """Read the secret a website's credentials reference points to."""
+    try:
+        return _resolve(reference, remote)
+    except AuthenticationFailed as exc:
+        if website_id is None:
+            raise
+        raise AuthenticationFailed(f"website {website_id}: {exc}") from None
+
+
+def _resolve(reference: str | None, remote: RemoteSpec) -> Credentials:
     if not reference or not reference.strip():
         return Credentials(username=remote.username, token=remote.embedded_password)
     reference = reference.strip()

@@ -210,7 +210,7 @@ def open_website_mirror(website, cache_dir: Path | None = None) -> Mirror:
     from osuny_pipeline.git.remote import parse_remote
 
     remote = parse_remote(website.repository)
-    credentials = resolve_credentials(website.credentials, remote)
+    credentials = resolve_credentials(website.credentials, remote, website_id=website.id)
     return Mirror.open(cache_dir or config.git_cache_dir(), website_id=website.id, remote=remote,
                        credentials=credentials, branch=website.branch or "main")
 

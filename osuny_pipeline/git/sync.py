@@ -165,7 +165,7 @@ def _sync_locked(engine: Engine, website_id: str, settings: SyncSettings, now: C
 
     remote = parse_remote(repository)
     mirror = Mirror.open(config.git_cache_dir(), website_id=website_id, remote=remote,
-                         credentials=resolve_credentials(reference, remote), branch=branch)
+                         credentials=resolve_credentials(reference, remote, website_id=website_id), branch=branch)
     rows, skipped = _drop_unsafe(rows)
     blobs_generation: int | None = None
     batches: list[_Batch] = []
