@@ -41,7 +41,10 @@ def _l10n_live(type_: str, published: bool, published_at: datetime | None, now: 
 
 
 def is_published_in(snap: Snapshot, ref: ObjectRef) -> bool:
-    return _is_published(snap, ref, set())
+    cached = snap.published.get(ref)
+    if cached is None:
+        cached = snap.published[ref] = _is_published(snap, ref, set())
+    return cached
 
 
 def _is_published(snap: Snapshot, ref: ObjectRef, seen: set[ObjectRef]) -> bool:
@@ -189,6 +192,14 @@ def block_dependencies_in(snap: Snapshot, block: BlockRow) -> list[ObjectRef]:
 
 
 def dependencies_in(snap: Snapshot, ref: ObjectRef) -> list[ObjectRef]:
+    # Content does not change during a snapshot's life: each object's answer is computed once.
+    cached = snap.dependencies.get(ref)
+    if cached is None:
+        cached = snap.dependencies[ref] = _dependencies(snap, ref)
+    return cached
+
+
+def _dependencies(snap: Snapshot, ref: ObjectRef) -> list[ObjectRef]:
     deps: set[ObjectRef] = set()
     if ref.type == "block":
         block = snap.block(ref.id)
@@ -260,6 +271,19 @@ def prefetch_closure(snap: Snapshot, refs: Iterable[ObjectRef]) -> None:
 
 
 # ---------------------------------------------------------------------------- references
+
+
+def prefetch_references(snap: Snapshot, refs: Iterable[ObjectRef]) -> None:
+    """Run the reverse lookups of many objects as a few bulk queries."""
+    refs = list(refs)
+    snap.load_rows(r for r in refs if r.type != "block")
+    snap.menus_pointing_to(r for r in refs if r.type in ("page", "post", "category"))
+    snap.load_content(r for r in refs if r.type == "post")
+    snap.posts_in_categories(r.id for r in refs if r.type == "category")
+    snap.pages_in_categories(r.id for r in refs if r.type == "category")
+    snap.connected_sources(r for r in refs if r.type in ("person", "organization", "media"))
+    snap.posts_authored_by(r.id for r in refs if r.type == "person")
+    snap.media_users(r.id for r in refs if r.type == "media")
 
 
 def _list_blocks_owners(blocks: Iterable[BlockRow]) -> set[ObjectRef]:

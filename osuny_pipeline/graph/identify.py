@@ -25,7 +25,12 @@ from sqlalchemy.orm import Session
 from osuny_pipeline.cms.models import ChangeLog, Connection, GitFile, GitFileDependency, WebsiteState
 from osuny_pipeline.errors import OsunyError
 from osuny_pipeline.graph.connections import ConnectionDelta, connected_objects_in, rebuild_in, refresh_in
-from osuny_pipeline.graph.dependencies import prefetch_closure, recursive_dependencies_in, references_in
+from osuny_pipeline.graph.dependencies import (
+    prefetch_closure,
+    prefetch_references,
+    recursive_dependencies_in,
+    references_in,
+)
 from osuny_pipeline.graph.snapshot import Snapshot, chunks
 from osuny_pipeline.owners import (
     DIRECT_TYPES,
@@ -194,6 +199,7 @@ def identify_objects_in(snap: Snapshot, website_id: str, objects: dict[ObjectRef
     if len(refs) > PRELOAD_THRESHOLD:
         snap.load_website_rows(website_id)
         prefetch_closure(snap, refs)
+        prefetch_references(snap, refs)
 
     git_files = snap.site_git_files(website_id)
     connected = connected_objects_in(snap, website_id)

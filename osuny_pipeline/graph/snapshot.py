@@ -107,6 +107,8 @@ class Snapshot:
     post_authors: dict[str, list[str]] = field(default_factory=dict)
     page_categories: dict[str, list[str]] = field(default_factory=dict)
     menu_targets: dict[str, list[ObjectRef]] = field(default_factory=dict)
+    dependencies: dict[ObjectRef, list[ObjectRef]] = field(default_factory=dict)  # memo of the rules
+    published: dict[ObjectRef, bool] = field(default_factory=dict)  # memo of the publication rule
     # reverse lookups, filled on demand
     _website_members: dict[tuple[str, str], list[str]] = field(default_factory=dict)
     _list_blocks: dict[str, list[BlockRow]] = field(default_factory=dict)
