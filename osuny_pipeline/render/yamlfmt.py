@@ -11,10 +11,10 @@ wrapped: one scalar is one line, whatever its length.
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from datetime import datetime
+from json.encoder import encode_basestring  # json.dumps(s, ensure_ascii=False) without its per-call setup
 
 # json.dumps already escapes C0 controls, '"' and '\\'; these are the characters it leaves
 # raw that a YAML reader would reject or normalise.
@@ -26,7 +26,7 @@ def _escape(match: re.Match[str]) -> str:
 
 
 def yaml_string(value: str) -> str:
-    return _YAML_UNSAFE.sub(_escape, json.dumps(value, ensure_ascii=False))
+    return _YAML_UNSAFE.sub(_escape, encode_basestring(value))
 
 
 def yaml_float(value: float) -> str:
@@ -47,6 +47,8 @@ def yaml_scalar(value: object) -> str:
 
     Datetimes must be aware: they are written ISO 8601 with their offset, unquoted, as
     Osuny writes dates (a YAML timestamp)."""
+    if type(value) is str:  # the common case first
+        return _YAML_UNSAFE.sub(_escape, encode_basestring(value))
     if value is None:
         return "null"
     if isinstance(value, bool):  # before int: bool is an int
