@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+import pygit2
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
@@ -47,7 +48,12 @@ def refresh_from_remote(session: Session, website_id: str, *, now: datetime,
         raise SyncError(f"unknown website {website_id!r}")
     mirror = open_website_mirror(website, cache_dir)
     head = mirror.fetch()
-    remote_files = dict(iter_blobs(mirror.repo, head.tree)) if head is not None else {}
+    try:
+        remote_files = dict(iter_blobs(mirror.repo, head.tree)) if head is not None else {}
+    except (pygit2.GitError, KeyError):  # the cache is corrupt below its refs: rebuild it once
+        mirror.rebuild()
+        head = mirror.fetch()
+        remote_files = dict(iter_blobs(mirror.repo, head.tree)) if head is not None else {}
     result = RefreshResult(website_id=website_id, head=str(head.id) if head else None,
                            remote_files=len(remote_files))
 

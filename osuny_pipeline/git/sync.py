@@ -172,14 +172,26 @@ def _sync_locked(engine: Engine, website_id: str, settings: SyncSettings, now: C
     head: pygit2.Commit | None = None
     retries = max(settings.push_retries, 0)
 
+    healed = False
     for attempt in range(retries + 1):
         result.attempts = attempt + 1
-        head = mirror.fetch()
-        if blobs_generation != mirror.generation:  # first pass, or the cache was rebuilt
-            rows, unreadable = _write_blobs(engine, mirror, rows)
-            skipped.update(unreadable)
-            blobs_generation = mirror.generation
-        batches = _build_commits(mirror.repo, head, rows, settings, website_id, now())
+        while True:
+            head = mirror.fetch()
+            if blobs_generation != mirror.generation:  # first pass, or the cache was rebuilt
+                rows, unreadable = _write_blobs(engine, mirror, rows)
+                skipped.update(unreadable)
+                blobs_generation = mirror.generation
+            try:
+                batches = _build_commits(mirror.repo, head, rows, settings, website_id, now())
+                break
+            except (pygit2.GitError, KeyError) as exc:
+                # An object of the cache is unreadable though the fetch went fine: the
+                # cache is corrupt below its refs. It holds nothing of value: rebuild once.
+                if healed:
+                    raise
+                log.warning("website %s: git cache unreadable (%s): rebuilding it", website_id, exc)
+                healed = True
+                mirror.rebuild()
         tip = batches[-1].commit if batches else None
         if tip is None or (head is not None and tip == head.id):
             break  # the remote already has every change: no commit, just mark the rows

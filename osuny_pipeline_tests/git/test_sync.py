@@ -326,3 +326,15 @@ def test_rows_with_missing_content_are_skipped_not_fatal(engine, site, remote, s
     with Session(engine) as session:
         still = session.scalars(select(GitFile).where(GitFile.about_id == "x")).one()
         assert still.desynchronized_at is not None
+
+
+def test_a_cache_corrupt_below_its_refs_rebuilds_itself(engine, site, remote, settings, clock, cache_dir):
+    publish_three(engine, site, settings, clock)
+    posts_tree = git(remote, "rev-parse", "main:content/fr/posts/2025").strip()
+    loose = cache_dir / "demo.git" / "objects" / posts_tree[:2] / posts_tree[2:]
+    loose.chmod(0o644)
+    loose.write_bytes(b"not a zlib stream")  # HEAD, refs and the root tree still read fine
+    render(engine, site, POST, POST_PATH, "healed\n", at=clock.advance(60))
+    result = sync_website(engine, site, settings=settings, now=clock)
+    assert result.pushed and show(remote, POST_PATH) == "healed\n"
+    fsck(remote)
