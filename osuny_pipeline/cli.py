@@ -21,6 +21,7 @@ AREAS = (
     "osuny_pipeline.render.cli",
     "osuny_pipeline.git.cli",
     "osuny_pipeline.status_cli",
+    "osuny_pipeline.demo_cli",
 )
 
 
