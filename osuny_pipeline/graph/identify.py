@@ -178,14 +178,15 @@ def _changed_objects(website_id: str, changes: Iterable[Any]) -> tuple[dict[Obje
     return objects, read, top
 
 
-def identify_full_in(snap: Snapshot, website_id: str, *, changes_read: int = 0, cursor: int = 0) -> Identification:
+def identify_full_in(snap: Snapshot, website_id: str, *, changes_read: int = 0, objects: int = 0,
+                     cursor: int = 0) -> Identification:
     """The whole site: every connection rebuilt, every file the site may carry."""
     _require_website(snap, website_id)
     delta = rebuild_in(snap, website_id)
     owners = website_owners_in(snap, website_id)
     for ref in delta.changed:
         owners |= owners_of_in(snap, website_id, ref)
-    return Identification(website_id, frozenset(owners), changes_read, 1, len(delta.added_rows),
+    return Identification(website_id, frozenset(owners), changes_read, objects, len(delta.added_rows),
                           len(delta.removed_rows), cursor, full=True)
 
 
@@ -193,7 +194,8 @@ def identify_objects_in(snap: Snapshot, website_id: str, objects: dict[ObjectRef
                         changes_read: int, cursor: int) -> Identification:
     _require_website(snap, website_id)
     if any(ref == ObjectRef("website", website_id) for ref in objects):
-        return identify_full_in(snap, website_id, changes_read=changes_read, cursor=cursor)
+        return identify_full_in(snap, website_id, changes_read=changes_read, objects=len(objects),
+                                cursor=cursor)
     # Another website's row cannot be read for this site; anything else is examined.
     refs = [ref for ref in objects if ref.type != "website"]
     if len(refs) > PRELOAD_THRESHOLD:
@@ -298,10 +300,10 @@ def identify_website(session: Session, website_id: str, *, now: datetime, upto: 
         session.flush()
     groups, read, top = _read_changes(session, website_id, state.identified_change_id, upto)
     cursor = max(state.identified_change_id, top)
+    objects, _, _ = _changed_objects(website_id, groups)
     if full:
-        result = identify_full_in(snap, website_id, changes_read=read, cursor=cursor)
+        result = identify_full_in(snap, website_id, changes_read=read, objects=len(objects), cursor=cursor)
     else:
-        objects, _, _ = _changed_objects(website_id, groups)
         result = identify_objects_in(snap, website_id, objects, changes_read=read, cursor=cursor)
     mark_identified(session, website_id, result.owners, now)
     state.identified_change_id = cursor
