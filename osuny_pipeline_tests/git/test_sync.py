@@ -338,3 +338,15 @@ def test_a_cache_corrupt_below_its_refs_rebuilds_itself(engine, site, remote, se
     result = sync_website(engine, site, settings=settings, now=clock)
     assert result.pushed and show(remote, POST_PATH) == "healed\n"
     fsck(remote)
+
+
+def test_remote_head_reads_the_branch_without_fetching(engine, site, remote, settings, clock, cache_dir):
+    from osuny_pipeline.cms.models import Website
+    from osuny_pipeline.git.mirror import remote_head
+
+    with Session(engine) as session:
+        website = session.get(Website, site)
+    assert remote_head(website) is None
+    publish_three(engine, site, settings, clock)
+    foreign = push_foreign(remote, {"static/x.txt": "x\n"})
+    assert remote_head(website) == foreign == head(remote)
