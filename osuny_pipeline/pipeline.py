@@ -20,13 +20,10 @@ def identify(engine: Engine, website_id: str, *, now: datetime, upto: int | None
 
 
 def refresh_and_identify_all(engine: Engine, website_id: str, *, now: datetime):
-    """The nightly clean-and-rebuild's first half: read the real remote tree (drift becomes
-    desynchronization, orphans are listed), then identify the whole website so that every
-    file that should exist gets generated. Generation and sync follow as usual."""
-    from osuny_pipeline.git.refresh import refresh_from_remote
+    """The nightly clean-and-rebuild's first half, under the website's lease: read the real
+    remote tree (drift becomes desynchronization, orphans are listed), then identify the
+    whole website so that every file that should exist gets generated. Generation and sync
+    follow as usual. Returns (RefreshResult, Identification)."""
+    from osuny_pipeline.git.refresh import rebuild_website
 
-    with Session(engine, expire_on_commit=False) as session:
-        refreshed = refresh_from_remote(session, website_id, now=now)
-        session.commit()
-    identified = identify(engine, website_id, now=now, full=True)
-    return refreshed, identified
+    return rebuild_website(engine, website_id, now=lambda: now)
