@@ -72,12 +72,14 @@ def mark_identified(session: Session, website_id: str, owners: Iterable[FileOwne
          "language": o.language, "identified_at": now}
         for o in sorted(set(owners))
     ]
+    if not rows:
+        return 0
     insert = dialect_insert(session)
-    for start in range(0, len(rows), 1000):
-        stmt = insert(GitFile).values(rows[start:start + 1000])
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["website_id", "about_type", "about_id", "language"],
-            set_={"identified_at": func.coalesce(GitFile.identified_at, stmt.excluded.identified_at)},
-        )
-        session.execute(stmt)
+    stmt = insert(GitFile)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["website_id", "about_type", "about_id", "language"],
+        set_={"identified_at": func.coalesce(GitFile.identified_at, stmt.excluded.identified_at)},
+    )
+    # executemany: one statement prepared once (psycopg 3 pipelines it), not one huge VALUES list.
+    session.execute(stmt, rows)
     return len(rows)
