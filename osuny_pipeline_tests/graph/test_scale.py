@@ -1,11 +1,12 @@
-"""Identification of a ~5,000-object website stays within seconds (bulk loading, no N+1)."""
+"""Identification of a ~5,000-object website runs on bulk queries (no N+1)."""
 
 from __future__ import annotations
 
 import time
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import event, func, insert, select, update
 
 from osuny_pipeline.cms.models import (
     Block,
@@ -75,10 +76,27 @@ def build_site(session) -> None:
     session.flush()
 
 
-def test_identify_a_5000_object_site_in_seconds(session):
+@contextmanager
+def counting_statements(session):
+    """The SQL statements the session's connection executes inside the block."""
+    statements: list[str] = []
+    engine = session.get_bind()
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+def test_identify_a_5000_object_site_with_bulk_queries(session):
     build_site(session)
     t0 = time.perf_counter()
-    full = identify_website(session, "big", now=NOW)
+    with counting_statements(session) as full_statements:
+        full = identify_website(session, "big", now=NOW)
     full_seconds = time.perf_counter() - t0
     assert full.full
     assert len(full.owners) >= PAGES + POSTS + PEOPLE + CATEGORIES
@@ -87,12 +105,16 @@ def test_identify_a_5000_object_site_in_seconds(session):
     # every post edited: thousands of distinct objects on the incremental path
     session.execute(update(Localization).where(Localization.about_type == "post").values(summary="edited"))
     t0 = time.perf_counter()
-    incremental = identify_website(session, "big", now=NOW)
+    with counting_statements(session) as incremental_statements:
+        incremental = identify_website(session, "big", now=NOW)
     incremental_seconds = time.perf_counter() - t0
     assert not incremental.full and incremental.objects == POSTS
     assert {("post", "p0", "fr"), ("person", "u0", "fr"), ("page", "g0", "fr")} <= incremental.owners
     assert session.scalar(select(func.count()).select_from(GitFile).where(GitFile.website_id == "big")) \
         == len(full.owners)
-    print(f"full {full_seconds:.2f}s, incremental {incremental_seconds:.2f}s")
-    assert full_seconds < 8, f"full identification took {full_seconds:.1f}s"
-    assert incremental_seconds < 8, f"incremental identification took {incremental_seconds:.1f}s"
+    print(f"full {full_seconds:.2f}s ({len(full_statements)} statements), "
+          f"incremental {incremental_seconds:.2f}s ({len(incremental_statements)} statements)")
+    # Bulk loading, no N+1: the number of statements does not grow with the 4,750 objects.
+    # (Times are printed, never asserted: the machines are noisy; bench/ measures speed.)
+    assert len(full_statements) < 300, f"{len(full_statements)} statements for a full identification"
+    assert len(incremental_statements) < 300, f"{len(incremental_statements)} statements for 3,500 edits"
