@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import re
 import statistics
-import time
 from collections import Counter
 from pathlib import Path
 
 import pygit2
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, event, text
 
 from osuny_pipeline.cli import main
 from osuny_pipeline.cms.db import get_engine
@@ -84,17 +83,18 @@ def test_seed_loads_and_reloads_without_writing(engine, tmp_path):
     assert count(engine, "SELECT COUNT(*) FROM change_log") == before
 
 
-def test_a_real_size_site_loads_fast(sqlite_engine, tmp_path):
+def test_a_real_size_site_loads_in_bulk(sqlite_engine, tmp_path):
+    """~3,700 objects load with bulk statements, not one query per object (times are
+    measured by bench/, never asserted: the machines are noisy)."""
     path = tmp_path / "seed.json"
     path.write_text(dump_fixture_json(build_fixture(1, 1.0, 3)), encoding="utf-8")
-    start = time.perf_counter()
+    statements: list[str] = []
+    event.listen(sqlite_engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
     load_fixture_file(sqlite_engine, path)
-    first = time.perf_counter() - start
-    start = time.perf_counter()
+    first = len(statements)
     assert not load_fixture_file(sqlite_engine, path).written
-    second = time.perf_counter() - start
-    # ~3,700 objects: a 50,000-object file is ~13x this (measured ~7 s on SQLite).
-    assert first < 15 and second < 15, (first, second)
+    second = len(statements) - first
+    assert first < 500 and second < 200, (first, second)
 
 
 def test_seed_cli_writes_the_same_bytes_and_loads(cli_env, tmp_path, capsys):
