@@ -11,7 +11,6 @@ import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
 
-import pytest
 import yaml
 from dagster import (
     DagsterInstance,
@@ -20,7 +19,6 @@ from dagster import (
     SkipReason,
     build_schedule_context,
     build_sensor_context,
-    instance_for_test,
 )
 
 from osuny_pipeline.cli import main as cli
@@ -104,13 +102,6 @@ class Loop:
         out = subprocess.run(["git", "--git-dir", str(self.remote), "rev-parse", "--verify", "-q", "main"],
                              capture_output=True, text=True)
         return out.stdout.strip() or None
-
-
-@pytest.fixture
-def loop(tmp_path, db_url, cli_env, monkeypatch):
-    monkeypatch.setenv("OSUNY_CHANGE_LAG_SECONDS", "0")
-    with instance_for_test() as instance:
-        yield Loop(tmp_path, db_url, instance)
 
 
 def materialized(result, key=SYNCED_COMMIT):
