@@ -38,6 +38,9 @@ DEPENDENCY_GRAPH = AssetKey("dependency_graph")
 GIT_FILES = AssetKey("git_files")
 SYNCED_COMMIT = AssetKey("synced_commit")
 WATERMARK_TAG = "osuny/watermark"
+# The nightly clean-and-rebuild: a run tag (set by rebuild_job and its schedule), so it
+# holds for partition ranges too, where job-level default config is not applied.
+FULL_REBUILD_TAG = "osuny/full_rebuild"
 MAX_TABLE_ROWS = 100
 
 FILES_SCHEMA = TableSchema(columns=[
@@ -101,11 +104,12 @@ def website_pipeline(context: AssetExecutionContext, config: PipelineConfig, cms
     keys = context.partition_keys
     one_website = len(keys) == 1
     watermark = context.run.tags.get(WATERMARK_TAG)
+    full_rebuild = config.full_rebuild or context.run.tags.get(FULL_REBUILD_TAG) == "true"
     failures: dict[str, str] = {}
     for key in keys:
         try:
             if DEPENDENCY_GRAPH in selected:
-                yield from _identify(context, engine, key, config.full_rebuild,
+                yield from _identify(context, engine, key, full_rebuild,
                                      int(watermark) if watermark else None, one_website)
             if GIT_FILES in selected:
                 yield from _generate(context, engine, key, one_website)

@@ -3,6 +3,7 @@
 
 from dagster import DefaultScheduleStatus, ScheduleEvaluationContext, SkipReason, schedule
 
+from osuny_pipeline.defs.assets import FULL_REBUILD_TAG
 from osuny_pipeline.defs.jobs import rebuild_job, sync_job
 from osuny_pipeline.defs.partitions import websites
 from osuny_pipeline.defs.resources import CmsDatabase
@@ -39,4 +40,5 @@ def nightly_rebuild_schedule(context: ScheduleEvaluationContext):
     day = context.scheduled_execution_time.strftime("%Y%m%d")
     # One batched run over every website: the step goes through them one by one, a failing
     # website is recorded on it and does not stop the others.
-    return RunRequest(run_key=f"rebuild:{day}", tags={RANGE_START: keys[0], RANGE_END: keys[-1]})
+    return RunRequest(run_key=f"rebuild:{day}",
+                      tags={RANGE_START: keys[0], RANGE_END: keys[-1], FULL_REBUILD_TAG: "true"})
