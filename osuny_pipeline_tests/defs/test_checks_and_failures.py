@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import subprocess
 import uuid
+from datetime import UTC, datetime
 
 from dagster import DagsterEventType, build_run_status_sensor_context, instance_for_test
 from sqlalchemy import create_engine, text
@@ -111,3 +112,34 @@ def test_the_loop_on_a_dagster_instance_in_postgresql(tmp_path, pg_url, monkeypa
     finally:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def test_the_nightly_rebuild_repairs_drift_and_lists_orphans(loop, tmp_path):
+    from dagster import build_schedule_context
+
+    from osuny_pipeline.defs.schedules import nightly_rebuild_schedule
+
+    publish(loop)
+    path = "content/fr/posts/2025/2025-01-07-colloque-les-vacances.html"
+    good = git(loop.remote, "show", f"main:{path}")
+    work = tmp_path / "foreign"
+    subprocess.run(["git", "clone", "-q", str(loop.remote), str(work)], check=True)
+    (work / path).write_text("---\ntitle: edited by hand\n---\n")
+    (work / "content" / "fr" / "orphan.html").write_text("---\ntitle: not ours\n---\n")
+    subprocess.run(["git", "-C", str(work), "add", "-A"], check=True)
+    subprocess.run(["git", "-C", str(work), "-c", "user.name=x", "-c", "user.email=x@example.org",
+                    "commit", "-qm", "hand edit"], check=True)
+    subprocess.run(["git", "-C", str(work), "push", "-q", "origin", "HEAD:main"], check=True)
+
+    context = build_schedule_context(instance=loop.instance,
+                                     scheduled_execution_time=datetime(2026, 12, 4, 2, tzinfo=UTC))
+    request = nightly_rebuild_schedule(context)
+    result = loop.run("rebuild_job", request)
+    assert result.success
+    [graph] = [m for m in result.asset_materializations_for_node("website_pipeline")
+               if m.asset_key.to_user_string() == "dependency_graph"]
+    assert graph.metadata["full_rebuild"].value is True and graph.metadata["orphans"].value == 1
+    assert git(loop.remote, "show", f"main:{path}") == good
+    assert "content/fr/orphan.html" in git(loop.remote, "ls-tree", "-r", "--name-only", "main")
+    with Session(loop.cms.engine()) as session:
+        assert session.get(WebsiteState, "demo").orphans == ["content/fr/orphan.html"]
