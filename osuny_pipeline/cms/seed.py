@@ -185,7 +185,7 @@ CATEGORY_NAMES = {
               ("Développement durable", "Sustainability"), ("Portes ouvertes", "Open days"),
               ("Colloques", "Conferences"), ("Témoignages", "Testimonials"), ("Presse", "Press"),
               ("Concours", "Competitions")],
-    "pages": [("Offre de formation", "Programmes"), ("Vie du campus", "Campus life"), ("Services", "Services"),
+    "pages": [("Offre de formation", "Study offer"), ("Vie du campus", "Campus life"), ("Services", "Services"),
               ("Institution", "Institution"), ("Recherche", "Research"), ("Informations légales", "Legal")],
     "persons": [("Enseignants", "Teachers"), ("Personnels administratifs", "Administrative staff")],
     "organizations": [("Partenaires académiques", "Academic partners"), ("Entreprises", "Companies")],
