@@ -233,7 +233,9 @@ class SiteRenderer:
             return Rendered(None, None, None, frozenset(reads.refs))
         try:
             paths.assert_safe_path(location.path)
-            content = self._render_content(owner, location, _clean_aliases(owner, aliases, location.url), reads)
+            prefix = self._prefix(owner.language) if owner.language in self._website.languages else ""
+            cleaned = _hugo_aliases(_clean_aliases(owner, aliases, location.url), prefix)
+            content = self._render_content(owner, location, cleaned, reads)
         except RenderError:
             raise
         except (paths.UnsafePathError, TypeError, ValueError, jinja2.TemplateError) as exc:
@@ -883,6 +885,15 @@ def _plain_data(value: Any, where: str) -> Any:
     if isinstance(value, SCALAR_TYPES):
         return value
     raise RenderError(f"{where}: unsupported value of type {type(value).__name__}")
+
+
+def _hugo_aliases(aliases: list[str], language_prefix: str) -> list[str]:
+    """Hugo puts the aliases of a language that has a URL prefix (/en) under that prefix:
+    /en/old/ would redirect from /en/en/old/. Osuny writes "/../" + the old URL to climb
+    out of it; the default language (no prefix) needs nothing."""
+    if not language_prefix:
+        return aliases
+    return [f"/..{alias}" if alias.startswith("/") else alias for alias in aliases]
 
 
 def _clean_aliases(owner: FileOwner, aliases: Sequence[str], url: str | None) -> list[str]:
