@@ -21,6 +21,11 @@ class RepositoryNotFound(SyncError):
     pass
 
 
+class BranchNotFound(SyncError):
+    """The remote has branches, but not the website's (a typo would otherwise publish an
+    orphan branch next to the real one)."""
+
+
 class PushRejected(SyncError):
     """The server refused the update (protected branch, hook...)."""
 

@@ -20,6 +20,7 @@ from pygit2.enums import FetchPrune, ObjectType
 from osuny_pipeline.errors import redact
 from osuny_pipeline.git.credentials import Credentials, SyncCallbacks
 from osuny_pipeline.git.errors import (
+    BranchNotFound,
     CacheUnavailable,
     NonFastForward,
     PushRejected,
@@ -103,13 +104,31 @@ class Mirror:
         on the cache: it is rebuilt and the fetch tried once more."""
         self._check_local_remote_exists()
         try:
-            return self._fetch_once()
+            head = self._fetch_once()
         except SyncError as exc:
             if type(exc) is not SyncError:  # network, credentials, missing repository: not the cache's fault
                 raise
             log.warning("website %s: fetch failed (%s): rebuilding the cache", self.website_id, exc)
             self.rebuild()
-            return self._fetch_once()
+            head = self._fetch_once()
+        if head is None:
+            self._check_branch_may_be_created()
+        return head
+
+    def _check_branch_may_be_created(self) -> None:
+        """Only an empty repository gets its first branch from us: a remote that has other
+        branches but not ours is a configuration error (a typo in the branch name), not a
+        place to push an orphan branch beside the real site."""
+        try:
+            heads = self.repo.remotes[REMOTE_NAME].list_heads(callbacks=self.callbacks())
+        except (OSError, pygit2.GitError) as exc:
+            raise classify_git_error(exc, website_id=self.website_id, remote=self.remote,
+                                     action="read the branches of") from None
+        branches = sorted(h.name.removeprefix("refs/heads/") for h in heads if h.name.startswith("refs/heads/"))
+        if branches:
+            shown = ", ".join(branches[:10]) + (", ..." if len(branches) > 10 else "")
+            raise BranchNotFound(f"website {self.website_id}: branch {self.branch!r} does not exist on "
+                                 f"{self.remote.display} (it has: {shown})")
 
     def _fetch_once(self) -> pygit2.Commit | None:
         spec = f"+refs/heads/{self.branch}:{self.tracking_ref}"

@@ -26,6 +26,7 @@ from osuny_pipeline.graph.identify import website_owners
 from osuny_pipeline.owners import FileOwner
 from osuny_pipeline.render.generate import GenerationResult, generate_website
 from osuny_pipeline_tests.cms.sample import small_site
+from osuny_pipeline_tests.git.conftest import git_http  # noqa: F401  (smart HTTP behind Basic auth)
 
 SETTINGS = SyncSettings(batch_size=100, author_name="Osuny Bot", author_email="bot@osuny.test",
                         lock_seconds=30.0, push_retries=3)
