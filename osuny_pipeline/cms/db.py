@@ -23,7 +23,14 @@ def _normalise(url: str) -> str:
     return url
 
 
+# SQLite stores whatever bytes a raw SQL writer gives it as TEXT; sqlite3's default decoding
+# then fails the whole query ("Could not decode to UTF-8"), i.e. every file of the website.
+# Invalid sequences become U+FFFD instead: the object renders, the others are untouched.
+_decode_text = functools.partial(str, encoding="utf-8", errors="replace")
+
+
 def _on_sqlite_connect(dbapi_connection, _record) -> None:
+    dbapi_connection.text_factory = _decode_text
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     # WAL lets readers (status, sensors) run while a phase writes; busy_timeout makes
