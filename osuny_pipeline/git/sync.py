@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import time
+import zlib
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -24,22 +25,22 @@ from datetime import datetime
 from typing import NamedTuple
 
 import pygit2
-from sqlalchemy import Engine, delete, select, update
+from sqlalchemy import Engine, bindparam, delete, select, update
 from sqlalchemy.orm import Session
 
 from osuny_pipeline import config
-from osuny_pipeline.cms.models import GitFile, Website, utcnow
+from osuny_pipeline.cms.models import GitContent, GitFile, Website, utcnow
 from osuny_pipeline.config import SyncSettings
 from osuny_pipeline.errors import OsunyError, redact
 from osuny_pipeline.git.credentials import resolve_credentials
 from osuny_pipeline.git.errors import NonFastForward, SyncError, WebsiteBusy
 from osuny_pipeline.git.lock import WebsiteLease
-from osuny_pipeline.git.mirror import Mirror, cache_error
+from osuny_pipeline.git.mirror import Mirror, cache_error, write_blob_pack
 from osuny_pipeline.git.remote import parse_remote
 from osuny_pipeline.git.state import one_line, record_failure, website_state
 from osuny_pipeline.git.trees import UnsafePath, build_tree, check_path, path_blob
 from osuny_pipeline.owners import FileOwner
-from osuny_pipeline.store import get_content
+from osuny_pipeline.store import blob_sha
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +49,9 @@ ACTIONS = ("added", "updated", "moved", "deleted")
 BACKOFF_BASE_SECONDS = 0.5
 BACKOFF_MAX_SECONDS = 30.0
 MAX_TRAILERS = 200
+CONTENT_CHUNK = 500  # stored contents read per query
+CLEAR_CHUNK = 500  # rows cleared per executemany after the push
+PACK_THRESHOLD = 200  # this many new blobs or more are written as one pack, fewer as loose objects
 
 Clock = Callable[[], datetime]
 
@@ -251,29 +255,52 @@ def _drop_unsafe(rows: list[PendingFile]) -> tuple[list[PendingFile], dict[str, 
 
 
 def _write_blobs(engine: Engine, mirror: Mirror, rows: list[PendingFile]) -> tuple[list[PendingFile], dict[str, str]]:
-    """Copy each file's stored content into the mirror, one at a time (small RAM)."""
+    """Copy the stored content of every file the mirror lacks into it, reading the store
+    by chunks (small RAM). Many blobs go into one pack, a few become loose objects."""
+    needed = sorted({r.current_sha for r in rows if not r.is_deletion and r.current_sha not in mirror.repo})
+    problems: dict[str, str] = {}  # sha -> why it cannot be written
+    try:
+        if len(needed) >= PACK_THRESHOLD:
+            write_blob_pack(mirror.repo, _verified_streams(engine, needed, problems))
+        else:
+            for _sha, data, _stream in _stored_contents(engine, needed, problems):
+                mirror.repo.create_blob(data)
+    except (OSError, pygit2.GitError) as exc:
+        raise cache_error(exc, mirror.website_id, mirror.path) or SyncError(
+            f"website {mirror.website_id}: cannot write to git cache: {redact(str(exc))}") from None
     kept, skipped = [], {}
-    with Session(engine) as session:
-        for row in rows:
-            if row.is_deletion:
-                kept.append(row)
-                continue
-            assert row.current_sha is not None
-            try:
-                data = get_content(session, row.current_sha)
-            except LookupError:
-                skipped[str(row.owner)] = f"no stored content for blob {row.current_sha}"
-                continue
-            try:
-                oid = mirror.repo.create_blob(data)
-            except (OSError, pygit2.GitError) as exc:
-                raise cache_error(exc, mirror.website_id, mirror.path) or SyncError(
-                    f"website {mirror.website_id}: cannot write to git cache: {redact(str(exc))}") from None
-            if str(oid) != row.current_sha:
-                skipped[str(row.owner)] = f"stored content does not match its SHA {row.current_sha}"
-                continue
+    for row in rows:
+        if not row.is_deletion and row.current_sha in problems:
+            skipped[str(row.owner)] = problems[row.current_sha]
+        else:
             kept.append(row)
     return kept, skipped
+
+
+def _stored_contents(engine: Engine, shas: Sequence[str], problems: dict[str, str]):
+    """(sha, content, stored zlib stream) of each SHA whose stored content hashes to it;
+    the others are recorded in `problems`."""
+    with Session(engine) as session:
+        for start in range(0, len(shas), CONTENT_CHUNK):
+            chunk = shas[start:start + CONTENT_CHUNK]
+            stored = {sha: data for sha, data in session.execute(
+                select(GitContent.sha, GitContent.data).where(GitContent.sha.in_(chunk)))}
+            for sha in chunk:
+                if sha not in stored:
+                    problems[sha] = f"no stored content for blob {sha}"
+                    continue
+                data = zlib.decompress(stored[sha])
+                if blob_sha(data) != sha:
+                    problems[sha] = f"stored content does not match its SHA {sha}"
+                    continue
+                yield sha, data, stored[sha]
+
+
+def _verified_streams(engine: Engine, shas: Sequence[str], problems: dict[str, str]):
+    # The store keeps contents as zlib streams: exactly a pack entry's payload, so the
+    # bytes go into the pack as they are (checked against their SHA first).
+    for sha, data, stream in _stored_contents(engine, shas, problems):
+        yield sha, len(data), stream
 
 
 # ---------------------------------------------------------------------- commits
@@ -376,45 +403,61 @@ def mark_pushed(engine: Engine, batches: Sequence[_Batch], result: SyncResult, *
                 skipped: dict[str, str]) -> None:
     """Compare-and-clear in one transaction: a row becomes synced only if its path and SHA
     still equal what went out; a deleted file's row is removed. A row re-rendered meanwhile
-    stays pending, but its previous_* learn what the remote now has."""
+    stays pending, but its previous_* learn what the remote now has. Rows are cleared by
+    chunks of statements run as executemany (a first publication clears 50,000 rows)."""
     with Session(engine) as session, session.begin():
         for batch in batches:
             commit = str(batch.commit) if batch.commit is not None else None
-            for row in batch.rows:
-                if row.is_deletion:
-                    _clear_deletion(session, row, result)
-                else:
-                    _clear_write(session, row, commit, now, result)
+            deletions = [r for r in batch.rows if r.is_deletion]
+            writes = [r for r in batch.rows if not r.is_deletion]
+            for start in range(0, len(deletions), CLEAR_CHUNK):
+                _clear_deletions(session, deletions[start:start + CLEAR_CHUNK], result)
+            for start in range(0, len(writes), CLEAR_CHUNK):
+                _clear_writes(session, writes[start:start + CLEAR_CHUNK], commit, now, result)
         if skipped:
             log.warning("website %s: %d file(s) not synced: %s", result.website_id, len(skipped),
                         "; ".join(f"{k}: {v}" for k, v in sorted(skipped.items())[:10]))
 
 
-def _clear_deletion(session: Session, row: PendingFile, result: SyncResult) -> None:
-    deleted = session.execute(delete(GitFile).where(GitFile.id == row.id, GitFile.current_path.is_(None)))
-    if deleted.rowcount:
-        result.removed += 1
-        return
-    # Published again during the push: the remote no longer has the old file.
-    session.execute(update(GitFile).where(GitFile.id == row.id).values(previous_path=None, previous_sha=None))
-    result.stale += 1
+def _clear_deletions(session: Session, rows: Sequence[PendingFile], result: SyncResult) -> None:
+    table = GitFile.__table__
+    session.execute(delete(table).where(table.c.id == bindparam("row_id"), table.c.current_path.is_(None)),
+                    [{"row_id": r.id} for r in rows])
+    # Still there: published again during the push; the remote no longer has the old file.
+    kept = list(session.scalars(select(GitFile.id).where(GitFile.id.in_([r.id for r in rows]))))
+    if kept:
+        session.execute(update(GitFile).where(GitFile.id.in_(kept)).values(previous_path=None, previous_sha=None)
+                        .execution_options(synchronize_session=False))
+    result.removed += len(rows) - len(kept)
+    result.stale += len(kept)
 
 
-def _clear_write(session: Session, row: PendingFile, commit: str | None, now: datetime, result: SyncResult) -> None:
-    cleared = session.execute(
-        update(GitFile)
-        .where(GitFile.id == row.id,
-               GitFile.current_path.is_not_distinct_from(row.current_path),
-               GitFile.current_sha.is_not_distinct_from(row.current_sha))
-        .values(previous_path=row.current_path, previous_sha=row.current_sha, desynchronized_at=None,
-                synced_commit=commit, synced_at=now)
+def _clear_writes(session: Session, rows: Sequence[PendingFile], commit: str | None, now: datetime,
+                  result: SyncResult) -> None:
+    table = GitFile.__table__
+    session.execute(
+        update(table)
+        .where(table.c.id == bindparam("row_id"), table.c.current_path == bindparam("pushed_path"),
+               table.c.current_sha == bindparam("pushed_sha"))
+        .values(previous_path=bindparam("pushed_path"), previous_sha=bindparam("pushed_sha"),
+                desynchronized_at=None, synced_commit=commit, synced_at=now),
+        [{"row_id": r.id, "pushed_path": r.current_path, "pushed_sha": r.current_sha} for r in rows],
     )
-    if cleared.rowcount:
-        result.marked_synced += 1
-        return
-    session.execute(update(GitFile).where(GitFile.id == row.id)
-                    .values(previous_path=row.current_path, previous_sha=row.current_sha))
-    result.stale += 1
+    # In this transaction, a row the update matched holds the pushed path and SHA and is in
+    # sync; any other was re-rendered during the push (or removed) and stays pending.
+    now_rows = {i: (path, sha, desync) for i, path, sha, desync in session.execute(
+        select(GitFile.id, GitFile.current_path, GitFile.current_sha, GitFile.desynchronized_at)
+        .where(GitFile.id.in_([r.id for r in rows])))}
+    for row in rows:
+        state = now_rows.get(row.id)
+        if state is not None and state == (row.current_path, row.current_sha, None):
+            result.marked_synced += 1
+            continue
+        if state is not None:
+            session.execute(update(GitFile).where(GitFile.id == row.id)
+                            .values(previous_path=row.current_path, previous_sha=row.current_sha)
+                            .execution_options(synchronize_session=False))
+        result.stale += 1
 
 
 def _record_success(engine: Engine, website_id: str, result: SyncResult, when: datetime) -> None:

@@ -89,7 +89,7 @@ STEPS: dict[str, tuple[object, str, int]] = {
     "after tree build": (sync_module, "build_tree", 1),
     "after commit": (sync_module, "_build_commits", 1),
     "after push, before the database update": (Mirror, "push", 1),
-    "during the database update": (sync_module, "_clear_write", 2),
+    "during the database update": (sync_module, "_clear_writes", 1),
     "after the database update": (sync_module, "mark_pushed", 1),
 }
 
@@ -139,7 +139,7 @@ KILLER = textwrap.dedent("""
     step, command = sys.argv[1], sys.argv[2:]
     target, name, calls = {{
         "after push": (Mirror, "push", 1),
-        "during the database update": (sync_module, "_clear_write", 2),
+        "during the database update": (sync_module, "_clear_writes", 1),
         "during render": (SiteRenderer, "render", 7),
     }}[step]
     generate_module.CHUNK = 3
