@@ -1,0 +1,1 @@
+"""Benchmarks: each phase measured against what a user would pick instead (see docs/benchmarks.md)."""
