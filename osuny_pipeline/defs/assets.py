@@ -88,8 +88,8 @@ def utcnow() -> datetime:
         ),
         AssetSpec(
             SYNCED_COMMIT, deps=[GIT_FILES], skippable=True, group_name="osuny", kinds={"git"},
-            description="Phase 3, synchronization: desynchronized files -> one tree, one commit, one push "
-                        "(never forced). Materialize one website here to sync it now.",
+            description="Phase 3, synchronization: desynchronized files -> chained commits of batch_size "
+                        "files, pushed once (never forced). Materialize one website here to sync it now.",
         ),
     ],
     partitions_def=websites,
@@ -163,11 +163,12 @@ def _generate(context, engine, key: str, always: bool):
         context.log.warning(f"website {key}: {owner} failed to render: {error}")
     yield AssetMaterialization(asset_key=GIT_FILES, partition=key, metadata={
         "rendered": result.rendered, "changed": result.changed, "unchanged": result.unchanged,
-        "to_delete": result.deleted, "failed": len(result.failed),
+        "to_delete": result.deleted, "dropped": result.dropped, "failed": len(result.failed),
         "desynchronized": pending,
         "oldest_desync_age_seconds": round((now - oldest).total_seconds(), 1) if oldest else 0.0,
         "seconds": round(result.seconds, 3),
         "changed_files": files_table(result.changes),
+        "changed_files_listed": f"{min(len(result.changes), MAX_TABLE_ROWS)} of {len(result.changes)}",
         "dagster/row_count": result.changed,
     })
 
@@ -186,12 +187,25 @@ def _sync(context, engine, key: str, git: GitSync, always: bool):
     result = sync_website(engine, key, settings=git.settings(), owner=f"dagster:{context.run.run_id}")
     files = [FileChange(path, owner, action, sha) for path, owner, action, sha in result.files]
     metadata = {
-        "commit": result.commit or "", "pushed": result.pushed, "files": len(files),
+        # With nothing to push, the remote head we last recorded: the latest event always
+        # shows which commit the website is at.
+        "commit": result.commit or _recorded_head(engine, key) or "", "pushed": result.pushed, "files": len(files),
         "batches": result.batches, "marked_synced": result.marked_synced, "stale": result.stale,
         "pushed_files": files_table(files), "dagster/row_count": len(files),
+        "pushed_files_listed": f"{min(len(files), MAX_TABLE_ROWS)} of {len(files)}",
     }
     metadata.update({f"{action}": count for action, count in sorted(result.counts.items())})
     yield AssetMaterialization(asset_key=SYNCED_COMMIT, partition=key, metadata=metadata)
+
+
+def _recorded_head(engine, key: str) -> str | None:
+    from sqlalchemy.orm import Session
+
+    from osuny_pipeline.cms.models import WebsiteState
+
+    with Session(engine) as session:
+        state = session.get(WebsiteState, key)
+        return state.last_commit_sha if state else None
 
 
 def _record_error(engine, key: str, message: str) -> None:

@@ -17,7 +17,7 @@ render_job = define_asset_job(
 # Sync: launched every 10 minutes for websites with desynchronized files, and by hand.
 sync_job = define_asset_job(
     "sync_job", selection=AssetSelection.assets(SYNCED_COMMIT).without_checks(),
-    description="Push the desynchronized files of websites: one tree, one commit, one push each.",
+    description="Push the desynchronized files of websites: chained commits, one push each (never forced).",
 )
 
 # Nightly clean-and-rebuild: remote refresh + full identification + generation + sync.

@@ -15,6 +15,11 @@ from osuny_pipeline_tests.conftest import PG_BASE, require_pg
 
 ROOT = Path(__file__).resolve().parents[2]
 DAGSTER = str(Path(sys.executable).parent / "dagster")
+# One run per website: by our tag (sensor and schedule runs) and by partition (UI runs).
+PER_WEBSITE_LIMITS = [
+    {"key": "osuny/website", "value": {"applyLimitPerUniqueValue": True}, "limit": 1},
+    {"key": "dagster/partition", "value": {"applyLimitPerUniqueValue": True}, "limit": 1},
+]
 
 
 def run_dagster(*args: str, env: dict[str, str] | None = None, cwd: Path = ROOT) -> subprocess.CompletedProcess:
@@ -64,8 +69,8 @@ def test_production_dagster_yaml_uses_postgresql(tmp_path):
 def test_instance_configs_limit_runs_per_website_and_disable_telemetry():
     for path in (ROOT / "dagster.yaml", ROOT / "deploy" / "dagster.yaml"):
         config = yaml.safe_load(path.read_text())
-        [limit] = config["concurrency"]["runs"]["tag_concurrency_limits"]
-        assert limit == {"key": "osuny/website", "value": {"applyLimitPerUniqueValue": True}, "limit": 1}
+        limits = config["concurrency"]["runs"]["tag_concurrency_limits"]
+        assert limits == PER_WEBSITE_LIMITS
         assert config["telemetry"] == {"enabled": False}
         assert config["retention"]["sensor"]["purge_after_days"]["skipped"] <= 7
 
@@ -79,8 +84,7 @@ def test_helm_values_name_our_code_location_storage_and_limits():
     assert values["postgresql"]["enabled"] is False and values["postgresql"]["postgresqlHost"]
     coordinator = values["dagsterDaemon"]["runCoordinator"]
     assert coordinator["type"] == "QueuedRunCoordinator"
-    [limit] = coordinator["config"]["queuedRunCoordinator"]["tagConcurrencyLimits"]
-    assert limit == {"key": "osuny/website", "value": {"applyLimitPerUniqueValue": True}, "limit": 1}
+    assert coordinator["config"]["queuedRunCoordinator"]["tagConcurrencyLimits"] == PER_WEBSITE_LIMITS
     assert values["telemetry"]["enabled"] is False
 
 

@@ -143,6 +143,12 @@ def test_fixture_edit_to_commit_through_sensors_and_schedule(loop):
     assert "Colloque modifié" in git(loop.remote, "show", "main:content/fr/posts/2025/2025-01-07-colloque-les-vacances.html")
     assert git(loop.remote, "rev-parse", "main~1").strip() == first
 
+    # A manual sync with nothing to push still shows the commit the website is at.
+    manual = loop.run("sync_job", RunRequest(partition_key="demo"))
+    [event] = materialized(manual)
+    assert event.metadata["pushed"].value is False
+    assert event.metadata["commit"].value == loop.head()
+
 
 def test_registry_sensor_adds_and_removes_partitions(loop):
     assert isinstance(loop.register(), SkipReason)
