@@ -199,6 +199,15 @@ def site(tmp_path: Path, db_url: str, cli_env: dict[str, str]) -> Site:
 
 
 @pytest.fixture
+def sqlite_site(tmp_path: Path, sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> Site:
+    """For promises that do not depend on the database (secrets, Dagster failures): SQLite only."""
+    for key, value in {"OSUNY_DATABASE_URL": sqlite_url, "OSUNY_GIT_CACHE": str(tmp_path / "git-cache"),
+                       "OSUNY_HOME": str(tmp_path / "osuny-home"), "NO_COLOR": "1"}.items():
+        monkeypatch.setenv(key, value)
+    return Site(tmp_path, sqlite_url)
+
+
+@pytest.fixture
 def published(site: Site) -> Site:
     site.load()
     site.cycle()

@@ -139,8 +139,8 @@ def failure_messages(result) -> list[str]:
 
 
 @pytest.mark.parametrize("case", [*CASES, "unknown website key"])
-def test_a_dagster_run_fails_for_that_website_only(site: Site, case, monkeypatch, git_http):
-    two_websites(site)
+def test_a_dagster_run_fails_for_that_website_only(sqlite_site: Site, case, monkeypatch, git_http):
+    site = two_websites(sqlite_site)
     bad_head, good_commits = remote_head(site.tmp / "bad.git"), commit_count(site.remote)
     partition = "bad"
     if case == "unknown website key":

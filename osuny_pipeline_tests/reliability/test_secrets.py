@@ -73,7 +73,9 @@ def every_text(root: Path) -> str:
 
 
 @pytest.mark.parametrize("case", CASES)
-def test_a_token_appears_in_no_output_of_a_failing_push(site: Site, case, git_http, monkeypatch, caplog, capfd):
+def test_a_token_appears_in_no_output_of_a_failing_push(sqlite_site: Site, case, git_http, monkeypatch, caplog,
+                                                        capfd):
+    site = sqlite_site
     caplog.set_level(logging.DEBUG)
     site.load()
     token = arrange(site, case, git_http, monkeypatch)
@@ -115,9 +117,10 @@ def test_a_token_appears_in_no_output_of_a_failing_push(site: Site, case, git_ht
     assert not leaks, leaks
 
 
-def test_a_token_in_the_url_never_reaches_the_mirror_or_a_commit(site: Site, git_http, monkeypatch, capfd):
+def test_a_token_in_the_url_never_reaches_the_mirror_or_a_commit(sqlite_site: Site, git_http, capfd):
     """The successful counterpart: the token travels in the URL, the push works, and
     neither the commit nor the cache nor the output holds it."""
+    site = sqlite_site
     site.load()
     token = git_http.password
     remote = init_bare(git_http.root / "site.git")
