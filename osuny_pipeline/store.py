@@ -21,11 +21,12 @@ def blob_sha(data: bytes) -> str:
 
 
 def put_content(session: Session, data: bytes) -> str:
-    """Store `data` once (by SHA, compressed) and return its blob SHA."""
+    """Store `data` once (by SHA, compressed) and return its blob SHA. One INSERT that
+    ignores a row already there: two generators racing on the same content both succeed."""
     sha = blob_sha(data)
-    if session.get(GitContent, sha) is None:
-        session.add(GitContent(sha=sha, size=len(data), data=zlib.compress(data, 6)))
-        session.flush()
+    insert = dialect_insert(session)
+    session.execute(insert(GitContent).values(sha=sha, size=len(data), data=zlib.compress(data, 6))
+                    .on_conflict_do_nothing(index_elements=["sha"]))
     return sha
 
 

@@ -1,5 +1,6 @@
 """The demo website end to end on both databases: a second generation of an unchanged site
-writes nothing, and the `demo` command run twice makes no second commit."""
+writes nothing, the `demo` command run twice makes no second commit, and generation reads
+the database per chunk of files, not per file."""
 
 from __future__ import annotations
 
@@ -11,13 +12,13 @@ from typing import Any
 
 import pygit2
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, event, text
 
 from osuny_pipeline import pipeline
 from osuny_pipeline.cli import main
 from osuny_pipeline.cms.loader import load_fixture, read_fixture_file
 from osuny_pipeline.cms.seed import DEMO_PATH
-from osuny_pipeline.render.generate import GenerationResult, generate_website
+from osuny_pipeline.render.generate import CHUNK, GenerationResult, generate_website
 
 # After every published_at of the demo: the whole site is published, whatever today is.
 NOW = datetime(2030, 1, 1, 12, tzinfo=UTC)
@@ -74,6 +75,32 @@ def test_generating_the_demo_twice_writes_nothing(engine: Engine) -> None:
         assert after[table] == before[table], table
     with engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM git_files WHERE identified_at IS NOT NULL")).scalar() == 0
+
+
+def count_statements(engine: Engine):
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    return statements, lambda: event.remove(engine, "before_cursor_execute", record)
+
+
+def test_generation_reads_per_chunk_not_per_file(engine: Engine) -> None:
+    """Queries grow with the number of chunks, not of files: an unchanged re-generation of
+    the ~800-file demo takes a few dozen statements, not thousands."""
+    load_demo(engine)
+    identify_and_generate(engine)
+    pipeline.identify(engine, "demo", now=NOW, full=True)
+    statements, stop = count_statements(engine)
+    try:
+        result = generate_website(engine, "demo", now=NOW, run_id="run-2")
+    finally:
+        stop()
+    assert result.unchanged > 700 and result.changed == 0
+    chunks = -(-result.rendered // CHUNK)
+    assert len(statements) <= 40 + 25 * chunks, "\n".join(statements[:50])
 
 
 def demo_head(home: Path) -> str | None:

@@ -27,13 +27,13 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import Engine, and_, delete, select, update
+from sqlalchemy import Engine, and_, bindparam, delete, select, update
 from sqlalchemy.orm import Session
 
-from osuny_pipeline.cms.models import GitFile, GitFileDependency, Permalink, Website, WebsiteState
+from osuny_pipeline.cms.models import GitContent, GitFile, GitFileDependency, Permalink, Website, WebsiteState
 from osuny_pipeline.errors import OsunyError
 from osuny_pipeline.owners import FileOwner, ObjectRef
-from osuny_pipeline.store import blob_sha, put_content
+from osuny_pipeline.store import blob_sha, dialect_insert, put_content
 
 CHUNK = 500
 
@@ -62,10 +62,6 @@ class GenerationResult:
     def summary(self) -> str:
         return (f"{self.rendered} rendered: {self.changed} changed, {self.unchanged} unchanged, "
                 f"{self.deleted} to delete, {len(self.failed)} failed")
-
-
-class PathConflict(OsunyError):
-    pass
 
 
 def generate_website(
@@ -107,52 +103,133 @@ def generate_website(
     return result
 
 
+@dataclass
+class _Outcome:
+    """One file of a chunk, rendered (or failed), waiting to be applied."""
+
+    row: GitFile
+    seen: datetime | None  # identified_at when read: the compare-and-clear's witness
+    owner: FileOwner
+    rendered: object | None = None
+    error: str | None = None
+
+
 def _generate_chunk(
     session: Session, renderer, website_id: str, ids: Sequence[int], now: datetime, run_id: str,
     result: GenerationResult, *, retry: bool,
 ) -> list[int]:
+    """Render a chunk, then apply it with a handful of statements: the database is read per
+    chunk (rows, reads, permalinks, the renderer's prefetch, who holds the new paths) and
+    written per chunk (one flush, bulk reads, one compare-and-clear per identification time)."""
     rows = list(session.scalars(select(GitFile).where(GitFile.id.in_(ids)).order_by(GitFile.id)))
     reads_by_file = _load_reads(session, [r.id for r in rows])
     permalinks = _load_permalinks(session, website_id, rows)
+    owners = [FileOwner(row.about_type, row.about_id, row.language) for row in rows]
+    prefetch = getattr(renderer, "prefetch", None)
+    if prefetch is not None:
+        prefetch(owners)
+    outcomes = [_render_one(session, renderer, website_id, row, owner, permalinks)
+                for row, owner in zip(rows, owners, strict=True)]
+    claims = _PathClaims.load(session, website_id,
+                              [o.rendered.path for o in outcomes if o.rendered is not None and o.rendered.path])
     deferred: list[int] = []
-    for row in rows:
-        seen = row.identified_at
-        owner = FileOwner(row.about_type, row.about_id, row.language)
-        try:
-            url = renderer.permalink(owner)
-            aliases = _remember_permalink(session, website_id, owner, url, permalinks.get(owner, []))
-            rendered = renderer.render(owner, aliases=aliases)
-            if rendered.path is not None:
-                _check_path_is_free(session, row, rendered.path)
-        except PathConflict as exc:
-            if not retry:
+    kept: list[_Outcome] = []  # rows still in the table, to clear
+    reads_gone: list[dict] = []
+    reads_added: list[dict] = []
+    contents: dict[str, bytes] = {}
+    for outcome in outcomes:
+        row, owner, rendered = outcome.row, outcome.owner, outcome.rendered
+        if rendered is not None and rendered.path is not None:
+            conflict = claims.conflict(row.id, rendered.path)
+            if conflict and not retry:
                 deferred.append(row.id)
                 continue
-            _record_failure(session, row, seen, str(exc), now, result, owner)
-            continue
-        except OsunyError as exc:
-            _record_failure(session, row, seen, str(exc), now, result, owner)
+            if conflict:
+                outcome.error = conflict
+        if outcome.error is not None:
+            _record_failure(row, outcome.error, now, result, owner)
+            kept.append(outcome)
             continue
         result.rendered += 1
         if rendered.path is None:
-            _apply_no_file(session, row, now, result, owner)
+            dropped = _apply_no_file(session, row, now, result, owner)
         else:
-            _apply_render(session, row, rendered.path, rendered.content, now, run_id, result, owner)
-        if row in session:  # not dropped
-            _replace_reads(session, row.id, reads_by_file.get(row.id, set()), set(rendered.reads))
-            row.error = None
-            row.error_at = None
-        _clear_identified(session, row, seen)
+            dropped = False
+            sha = _apply_render(row, rendered.path, rendered.content, now, run_id, result, owner)
+            if sha is not None:
+                contents[sha] = rendered.content
+        claims.moved(row.id, None if dropped else row.current_path, str(owner))
+        if dropped:
+            continue
+        old, new = reads_by_file.get(row.id, set()), set(rendered.reads)
+        reads_gone += [{"file_id": row.id, "type": r.type, "id": r.id} for r in sorted(old - new)]
+        reads_added += [{"git_file_id": row.id, "about_type": r.type, "about_id": r.id} for r in sorted(new - old)]
+        row.error = None
+        row.error_at = None
+        kept.append(outcome)
+    _store_contents(session, contents)
+    session.flush()
+    _replace_reads(session, reads_gone, reads_added)
+    _clear_identified(session, kept)
     return deferred
 
 
-def _apply_render(session: Session, row: GitFile, path: str, content: bytes, now: datetime, run_id: str,
-                  result: GenerationResult, owner: FileOwner) -> None:
+def _render_one(session: Session, renderer, website_id: str, row: GitFile, owner: FileOwner,
+                permalinks: dict[FileOwner, list[Permalink]]) -> _Outcome:
+    outcome = _Outcome(row, row.identified_at, owner)
+    try:
+        url = renderer.permalink(owner)
+        aliases = _remember_permalink(session, website_id, owner, url, permalinks.get(owner, []))
+        outcome.rendered = renderer.render(owner, aliases=aliases)
+    except OsunyError as exc:
+        outcome.error = str(exc)
+    return outcome
+
+
+class _PathClaims:
+    """Who holds each path a chunk wants: read once per chunk, then kept up to date as the
+    chunk's rows move, so each check is a lookup instead of a query."""
+
+    def __init__(self, holders: dict[str, dict[int, str]], paths_of: dict[int, str]):
+        self.holders = holders  # path -> {git_file id: owner label}
+        self.paths_of = paths_of  # git_file id -> the path it holds (among those paths)
+
+    @classmethod
+    def load(cls, session: Session, website_id: str, paths: Iterable[str]) -> _PathClaims:
+        wanted = sorted(set(paths))
+        holders: dict[str, dict[int, str]] = defaultdict(dict)
+        paths_of: dict[int, str] = {}
+        for start in range(0, len(wanted), 500):
+            for file_id, path, about_type, about_id, language in session.execute(
+                select(GitFile.id, GitFile.current_path, GitFile.about_type, GitFile.about_id, GitFile.language)
+                .where(GitFile.website_id == website_id, GitFile.current_path.in_(wanted[start:start + 500]))
+            ):
+                holders[path][file_id] = f"{about_type}:{about_id}{f' ({language})' if language else ''}"
+                paths_of[file_id] = path
+        return cls(holders, paths_of)
+
+    def conflict(self, file_id: int, path: str) -> str | None:
+        others = {i: label for i, label in self.holders.get(path, {}).items() if i != file_id}
+        if not others:
+            return None
+        return f"path {path} is already used by {others[min(others)]}: change one of the slugs"
+
+    def moved(self, file_id: int, path: str | None, label: str) -> None:
+        old = self.paths_of.pop(file_id, None)
+        if old is not None:
+            self.holders[old].pop(file_id, None)
+        if path is not None:
+            self.holders.setdefault(path, {})[file_id] = label
+            self.paths_of[file_id] = path
+
+
+def _apply_render(row: GitFile, path: str, content: bytes, now: datetime, run_id: str,
+                  result: GenerationResult, owner: FileOwner) -> str | None:
+    """Update the row for this render; returns the SHA to store, None when unchanged."""
     sha = blob_sha(content)
     if row.generated_at is not None and row.current_path == path and row.current_sha == sha:
         result.unchanged += 1
-        return
-    put_content(session, content)
+        return None
     action = _action_for(row, path)
     row.current_path, row.current_sha = path, sha
     row.generated_at = now
@@ -163,6 +240,19 @@ def _apply_render(session: Session, row: GitFile, path: str, content: bytes, now
         row.desynchronized_at = now  # FIFO: the first desync time is kept while pending
     result.changed += 1
     result.changes.append(FileChange(path, str(owner), action, sha))
+    return sha
+
+
+def _store_contents(session: Session, contents: dict[str, bytes]) -> None:
+    """Store the chunk's new contents; those already stored (this website's or another's)
+    are found in one query and not compressed again."""
+    shas = sorted(contents)
+    stored: set[str] = set()
+    for start in range(0, len(shas), 500):
+        stored.update(session.scalars(select(GitContent.sha).where(GitContent.sha.in_(shas[start:start + 500]))))
+    for sha in shas:  # in SHA order: two racing generators take the same locks in the same order
+        if sha not in stored:
+            put_content(session, contents[sha])
 
 
 def _action_for(row: GitFile, path: str) -> str:
@@ -174,16 +264,18 @@ def _action_for(row: GitFile, path: str) -> str:
 
 
 def _apply_no_file(session: Session, row: GitFile, now: datetime, result: GenerationResult,
-                   owner: FileOwner) -> None:
+                   owner: FileOwner) -> bool:
+    """Mark the file for deletion; returns True when the row was dropped instead."""
     if row.previous_path is None:
         # The remote never had it (Osuny #4217): nothing to delete, the row just goes.
-        session.delete(row)
-        session.flush()
+        # A plain DELETE: a racing generator may have dropped it already.
+        session.execute(delete(GitFile).where(GitFile.id == row.id).execution_options(synchronize_session=False))
+        session.expunge(row)
         result.dropped += 1
-        return
+        return True
     if row.generated_at is not None and row.current_path is None:
         result.unchanged += 1  # already waiting for deletion
-        return
+        return False
     row.current_path = None
     row.current_sha = None
     row.generated_at = now
@@ -191,37 +283,30 @@ def _apply_no_file(session: Session, row: GitFile, now: datetime, result: Genera
         row.desynchronized_at = now
     result.deleted += 1
     result.changes.append(FileChange(row.previous_path, str(owner), "deleted", None))
+    return False
 
 
-def _record_failure(session: Session, row: GitFile, seen: datetime | None, message: str, now: datetime,
-                    result: GenerationResult, owner: FileOwner) -> None:
+def _record_failure(row: GitFile, message: str, now: datetime, result: GenerationResult,
+                    owner: FileOwner) -> None:
     # The file keeps its last good state (and stays in sync if it was); the error says why.
     row.error = message[:2000]
     row.error_at = now
     result.failed[str(owner)] = row.error
-    _clear_identified(session, row, seen)
 
 
-def _clear_identified(session: Session, row: GitFile, seen: datetime | None) -> None:
-    if row not in session:
-        return
-    session.flush()
-    session.execute(
-        update(GitFile).where(GitFile.id == row.id, GitFile.identified_at == seen)
-        .values(identified_at=None).execution_options(synchronize_session=False)
-    )
-
-
-def _check_path_is_free(session: Session, row: GitFile, path: str) -> None:
-    other = session.scalars(
-        select(GitFile).where(GitFile.website_id == row.website_id, GitFile.current_path == path,
-                              GitFile.id != row.id).limit(1)
-    ).first()
-    if other is not None:
-        raise PathConflict(
-            f"path {path} is already used by {other.about_type}:{other.about_id}"
-            f"{f' ({other.language})' if other.language else ''}: change one of the slugs"
-        )
+def _clear_identified(session: Session, outcomes: Sequence[_Outcome]) -> None:
+    """Compare-and-clear, one UPDATE per identification time (usually one per chunk): a
+    file identified again during the render keeps its newer identified_at."""
+    by_seen: dict[datetime, list[int]] = defaultdict(list)
+    for outcome in outcomes:
+        if outcome.seen is not None:
+            by_seen[outcome.seen].append(outcome.row.id)
+    for seen, file_ids in sorted(by_seen.items()):
+        for start in range(0, len(file_ids), 500):
+            session.execute(
+                update(GitFile).where(GitFile.id.in_(file_ids[start:start + 500]), GitFile.identified_at == seen)
+                .values(identified_at=None).execution_options(synchronize_session=False)
+            )
 
 
 def _load_reads(session: Session, ids: Iterable[int]) -> dict[int, set[ObjectRef]]:
@@ -234,15 +319,20 @@ def _load_reads(session: Session, ids: Iterable[int]) -> dict[int, set[ObjectRef
     return reads
 
 
-def _replace_reads(session: Session, file_id: int, old: set[ObjectRef], new: set[ObjectRef]) -> None:
-    gone, added = old - new, new - old
-    for ref in sorted(gone):
-        session.execute(delete(GitFileDependency).where(
-            GitFileDependency.git_file_id == file_id, GitFileDependency.about_type == ref.type,
-            GitFileDependency.about_id == ref.id))
+def _replace_reads(session: Session, gone: list[dict], added: list[dict]) -> None:
+    """Bulk: the reads a render stopped using go, the new ones come (a racing generator may
+    have inserted them already: ON CONFLICT DO NOTHING)."""
+    if gone:
+        session.connection().execute(
+            delete(GitFileDependency.__table__).where(
+                GitFileDependency.git_file_id == bindparam("file_id"), GitFileDependency.about_type == bindparam("type"),
+                GitFileDependency.about_id == bindparam("id"),
+            ),
+            gone,
+        )
     if added:
-        session.add_all(GitFileDependency(git_file_id=file_id, about_type=r.type, about_id=r.id)
-                        for r in sorted(added))
+        insert = dialect_insert(session)
+        session.execute(insert(GitFileDependency).on_conflict_do_nothing(), added)
 
 
 def _load_permalinks(session: Session, website_id: str, rows: Sequence[GitFile]) -> dict[FileOwner, list[Permalink]]:
@@ -261,7 +351,8 @@ def _remember_permalink(session: Session, website_id: str, owner: FileOwner, url
     """Record `url` as the owner's current URL; return its previous URLs (the aliases)."""
     if url is not None:
         current = [link for link in links if link.current]
-        if [link.url for link in current] != [url]:
+        # As a set: two racing generators may both have recorded the same current URL.
+        if {link.url for link in current} != {url}:
             for link in current:
                 link.current = False
             again = next((link for link in links if link.url == url), None)

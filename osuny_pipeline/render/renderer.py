@@ -87,9 +87,15 @@ def squeeze_blank_lines(text: str) -> str:
     return "".join(line + "\n" for line in text.split("\n") if line.strip())
 
 
+@cache
+def _template(name: str) -> jinja2.Template:
+    """Compiled once: Jinja's own cache would check the loader's source on every call."""
+    return environment().get_template(name)
+
+
 def render_template(name: str, context: dict[str, Any]) -> str:
     # `d` is the whole context, for macros that take it as one argument.
-    return squeeze_blank_lines(environment().get_template(name).render(context, d=context))
+    return squeeze_blank_lines(_template(name).render(context, d=context))
 
 
 def front_matter_file(yaml_text: str) -> bytes:
@@ -216,6 +222,14 @@ class SiteRenderer:
         self.as_of = as_of
         self.index = SiteIndex(session, website_id)
         self._locations: dict[FileOwner, _Located] = {}
+        self._prefetched = _Prefetched()
+        self._newest_first: dict[str, list[str]] = {}
+
+    def prefetch(self, owners: Iterable[FileOwner]) -> None:
+        """Read the heavy fields these owners need (localizations, blocks, authors, media)
+        in a few IN queries, replacing the previous batch: generation calls it per chunk,
+        so memory holds one chunk's heavy fields, never the whole site's."""
+        self._prefetched = _Prefetched.load(self.session, list(owners))
 
     # ------------------------------------------------------------------ public API
 
@@ -443,9 +457,7 @@ class SiteRenderer:
 
     def _locate_media(self, media_id: str, reads: _Reads) -> Location | None:
         reads.add("media", media_id)
-        if ("media", media_id) not in self.index.connected:
-            return None
-        if self.session.execute(select(Medium.id).where(Medium.id == media_id)).first() is None:
+        if media_id not in self.index.connected_media:  # connected, and the media exists
             return None
         file_id = paths.media_file_id(media_id)
         if not file_id:
@@ -514,6 +526,9 @@ class SiteRenderer:
     # ------------------------------------------------------------------ heavy reads (per owner)
 
     def _localization(self, kind: str, id_: str, lang: str):
+        found = self._prefetched.localizations.get((kind, id_, lang))
+        if found is not None:
+            return found
         return self.session.execute(
             select(Localization.id, Localization.title, Localization.slug, Localization.summary, Localization.text,
                    Localization.first_name, Localization.last_name, Localization.published_at)
@@ -521,6 +536,8 @@ class SiteRenderer:
         ).one()
 
     def _blocks(self, localization_id: int):
+        if localization_id in self._prefetched.blocks_of:
+            return self._prefetched.blocks_of[localization_id]
         return self.session.execute(
             select(Block.id, Block.template, Block.data, Block.published)
             .where(Block.localization_id == localization_id).order_by(Block.position, Block.id)
@@ -615,10 +632,12 @@ class SiteRenderer:
         return {"id": media_id, "alt": alt if alt is not None else ""}
 
     def _post_fields(self, post_id: str, lang: str, reads: _Reads) -> dict[str, Any]:
-        author_ids = self.session.execute(
-            select(PostAuthor.person_id).where(PostAuthor.post_id == post_id)
-            .order_by(PostAuthor.position, PostAuthor.person_id)
-        ).scalars().all()
+        author_ids = self._prefetched.authors_of.get(post_id)
+        if author_ids is None:
+            author_ids = self.session.execute(
+                select(PostAuthor.person_id).where(PostAuthor.post_id == post_id)
+                .order_by(PostAuthor.position, PostAuthor.person_id)
+            ).scalars().all()
         authors = [loc.slug for pid in author_ids if (loc := self._location_of("person", pid, lang, reads))]
         categories = self._links("category", self.index.post_categories.get(post_id, []), lang, reads)
         return {
@@ -727,19 +746,27 @@ class SiteRenderer:
             pending.extend(self.index.category_children.get(current, []))
         return sorted(set(ids))
 
+    def _posts_newest_first(self, lang: str) -> list[str]:
+        """Every published post of the website in that language, newest first (then by id):
+        sorted once per renderer, since every `posts` block of every page asks for it."""
+        if lang not in self._newest_first:
+            dated = []
+            for post_id in self.index.posts:
+                published_at = self._post_date(post_id, lang, self.index.post_l10ns.get((post_id, lang)), strict=False)
+                if published_at is not None:
+                    dated.append((-published_at.timestamp(), post_id))
+            self._newest_first[lang] = [post_id for _, post_id in sorted(dated)]
+        return self._newest_first[lang]
+
     def _newest_posts(self, candidates: list[str], lang: str, quantity: int, reads: _Reads) -> list[dict[str, Any]]:
         """Published posts, newest first (then by id), cut at `quantity`. Only the listed
         posts are reads: a post entering the list is identification's business (it
         references the pages listing its categories)."""
-        dated = []
-        for post_id in sorted(set(candidates)):
-            l10n = self.index.post_l10ns.get((post_id, lang))
-            published_at = self._post_date(post_id, lang, l10n, strict=False)
-            if published_at is not None:
-                dated.append((-published_at.timestamp(), post_id))
-        dated.sort()
+        wanted = set(candidates)
         links = []
-        for _, post_id in dated:
+        for post_id in self._posts_newest_first(lang):
+            if post_id not in wanted:
+                continue
             if len(links) >= quantity:
                 break
             link = self._link("post", post_id, lang, reads)
@@ -783,10 +810,9 @@ class SiteRenderer:
         }
 
     def _media_context(self, owner: FileOwner) -> dict[str, Any]:
-        media = self.session.execute(
-            select(Medium.name, Medium.size, Medium.width, Medium.height, Medium.url, Medium.content_type)
-            .where(Medium.id == owner.about_id)
-        ).one()
+        media = self._prefetched.media.get(owner.about_id)
+        if media is None:
+            media = self.session.execute(select(*_MEDIA_COLUMNS).where(Medium.id == owner.about_id)).one()
         ratio = round(media.width / media.height, 6) if media.width and media.height else None
         return {"name": media.name, "size": media.size, "width": media.width, "height": media.height,
                 "ratio": ratio, "url": media.url, "content_type": media.content_type}
@@ -850,6 +876,67 @@ class SiteRenderer:
             ],
             "taxonomies": HUGO_TAXONOMIES,
         }
+
+
+# --------------------------------------------------------------------------- prefetch
+
+LOCALIZED_KINDS = ("page", "post", "category", "person", "organization")
+_LOCALIZATION_COLUMNS = (Localization.id, Localization.title, Localization.slug, Localization.summary,
+                         Localization.text, Localization.first_name, Localization.last_name,
+                         Localization.published_at)
+_MEDIA_COLUMNS = (Medium.name, Medium.size, Medium.width, Medium.height, Medium.url, Medium.content_type)
+_IN_BATCH = 500  # ids per IN list (SQLite's variable limit, and PostgreSQL plans)
+
+
+def _batches(values: Sequence[Any]) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(values), _IN_BATCH):
+        yield values[start:start + _IN_BATCH]
+
+
+@dataclass
+class _Prefetched:
+    """One chunk's heavy fields. A miss falls back to the per-owner query, so a renderer
+    used without prefetch (tests, lineage) renders exactly the same bytes."""
+
+    localizations: dict[tuple[str, str, str], Any] = field(default_factory=dict)
+    blocks_of: dict[int, list[Any]] = field(default_factory=dict)
+    authors_of: dict[str, list[str]] = field(default_factory=dict)
+    media: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, session: Session, owners: list[FileOwner]) -> _Prefetched:
+        out = cls()
+        wanted = {(o.about_type, o.about_id, o.language) for o in owners if o.about_type in LOCALIZED_KINDS}
+        for kind in LOCALIZED_KINDS:
+            ids = sorted({id_ for k, id_, _ in wanted if k == kind})
+            for batch in _batches(ids):
+                for row in session.execute(
+                    select(Localization.about_id, Localization.language, *_LOCALIZATION_COLUMNS)
+                    .where(Localization.about_type == kind, Localization.about_id.in_(batch))
+                ):
+                    if (kind, row.about_id, row.language) in wanted:
+                        out.localizations[(kind, row.about_id, row.language)] = row
+        localization_ids = sorted(row.id for row in out.localizations.values())
+        for batch in _batches(localization_ids):
+            out.blocks_of.update((i, []) for i in batch)
+            for row in session.execute(
+                select(Block.localization_id, Block.id, Block.template, Block.data, Block.published)
+                .where(Block.localization_id.in_(batch)).order_by(Block.localization_id, Block.position, Block.id)
+            ):
+                out.blocks_of[row.localization_id].append(row)
+        post_ids = sorted({id_ for k, id_, _ in wanted if k == "post"})
+        for batch in _batches(post_ids):
+            out.authors_of.update((i, []) for i in batch)
+            for post_id, person_id in session.execute(
+                select(PostAuthor.post_id, PostAuthor.person_id).where(PostAuthor.post_id.in_(batch))
+                .order_by(PostAuthor.post_id, PostAuthor.position, PostAuthor.person_id)
+            ):
+                out.authors_of[post_id].append(person_id)
+        media_ids = sorted({o.about_id for o in owners if o.about_type == "media"})
+        for batch in _batches(media_ids):
+            for row in session.execute(select(Medium.id, *_MEDIA_COLUMNS).where(Medium.id.in_(batch))):
+                out.media[row.id] = row
+        return out
 
 
 # --------------------------------------------------------------------------- block data checks
