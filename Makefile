@@ -34,7 +34,9 @@ test: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/osuny-pipeline demo
 
+## matplotlib (the optional `bench` group) only draws docs/benchmarks.png: installed on first use.
 bench: $(STAMP)
+	$(BIN)/python -c 'import matplotlib' 2>/dev/null || $(BIN)/pip install -q --disable-pip-version-check -e '.[dev,bench]'
 	$(BIN)/python -m bench
 
 bench-quick: $(STAMP)
