@@ -309,8 +309,13 @@ def _verified_streams(engine: Engine, shas: Sequence[str], problems: dict[str, s
 def _build_commits(repo: pygit2.Repository, head: pygit2.Commit | None, rows: Sequence[PendingFile],
                    settings: SyncSettings, website_id: str, when: datetime) -> list[_Batch]:
     """Chain one commit per batch on `head`. A batch that changes nothing makes no commit:
-    its rows are recorded against the commit that already holds their content."""
-    size = max(settings.batch_size, 1)
+    its rows are recorded against the commit that already holds their content.
+
+    The first publication (the branch does not exist yet) is one commit: there is no
+    earlier state on the remote to step from, and cutting a whole site into batches
+    would rewrite its largest directories once per batch (a 50k-file site: 500 commits,
+    ~10x slower than one, see docs/benchmarks.md, figure 2)."""
+    size = max(settings.batch_size, 1) if head is not None else max(len(rows), 1)
     batches = [_Batch(rows=list(rows[i:i + size])) for i in range(0, len(rows), size)]
     signature = pygit2.Signature(settings.author_name, settings.author_email,
                                  int(when.timestamp()), 0)

@@ -140,19 +140,34 @@ def test_batches_are_chained_and_pushed_once(engine, site, remote, clock, monkey
         pushes.append(str(commit))
         return original(self, commit)
 
+    render(engine, site, PAGE, "content/fr/_index.html", "home\n", at=T0)
+    sync_website(engine, site, settings=SyncSettings(batch_size=2, push_retries=1), now=clock)
+    initial = head(remote)
     monkeypatch.setattr(Mirror, "push", spy)
+    for i in range(5):
+        render(engine, site, ("post", f"p{i}", "fr"), f"content/fr/posts/p{i}.html", f"post {i}\n",
+               at=T0.replace(minute=i + 1))
+    clock.advance(600)
+    result = sync_website(engine, site, settings=SyncSettings(batch_size=2, push_retries=1), now=clock)
+    assert result.batches == 3 and commit_count(remote) == 1 + 3
+    assert pushes == [head(remote)]
+    # oldest desync first: p0 and p1 went out in the first commit
+    first = git(remote, "rev-list", "--reverse", "main").split()[1]
+    assert set(ls_tree(remote, first)) - set(ls_tree(remote, initial)) == {
+        "content/fr/posts/p0.html", "content/fr/posts/p1.html"}
+    commits = {row(engine, site, ("post", f"p{i}", "fr")).synced_commit for i in range(5)}
+    assert commits == set(git(remote, "rev-list", "main").split()) - {initial}
+    fsck(remote)
+
+
+def test_the_first_publication_is_one_commit_whatever_the_batch_size(engine, site, remote, clock):
     for i in range(5):
         render(engine, site, ("post", f"p{i}", "fr"), f"content/fr/posts/p{i}.html", f"post {i}\n",
                at=T0.replace(minute=i))
     clock.advance(600)
     result = sync_website(engine, site, settings=SyncSettings(batch_size=2, push_retries=1), now=clock)
-    assert result.batches == 3 and commit_count(remote) == 3
-    assert pushes == [head(remote)]
-    # oldest desync first: p0 and p1 went out in the first commit
-    first = git(remote, "rev-list", "--reverse", "main").split()[0]
-    assert set(ls_tree(remote, first)) == {"content/fr/posts/p0.html", "content/fr/posts/p1.html"}
-    commits = {row(engine, site, ("post", f"p{i}", "fr")).synced_commit for i in range(5)}
-    assert commits == set(git(remote, "rev-list", "main").split())
+    assert result.batches == 1 and commit_count(remote) == 1
+    assert len(ls_tree(remote, "main")) == 5
     fsck(remote)
 
 
