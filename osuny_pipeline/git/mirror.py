@@ -14,6 +14,7 @@ import os
 import re
 import shutil
 import struct
+import subprocess
 import tempfile
 import zlib
 from collections.abc import Iterable, Iterator
@@ -157,6 +158,10 @@ class Mirror:
         NonFastForward; a server-side refusal raises PushRejected."""
         self._check_local_remote_exists()
         refname = f"refs/heads/{self.branch}"
+        if self.remote.is_local:
+            self._push_local(commit, refname)
+            self.repo.references.create(self.tracking_ref, commit, force=True)
+            return
         callbacks = self.callbacks()
         try:
             # threads=0: the pack builder's delta search uses every core (a first publication
@@ -172,6 +177,31 @@ class Mirror:
             raise PushRejected(
                 f"website {self.website_id}: {self.remote.display} refused the push to {self.branch}: {reason}")
         self.repo.references.create(self.tracking_ref, commit, force=True)
+
+    def _push_local(self, commit: pygit2.Oid, refname: str) -> None:
+        """Push to a repository on this machine with git's own receive-pack. libgit2's local
+        transport checks fast-forward against the ref it read at connect time, then writes
+        the ref without a lock: a push landing in between was silently overwritten (a lost
+        foreign commit, seen in the reliability soak). receive-pack updates the ref under a
+        lock and only from the old value it advertised, as HTTPS and SSH servers do."""
+        path = self.remote.local_path
+        assert path is not None
+        proc = subprocess.run(
+            ["git", "--git-dir", str(self.path), "push", "--porcelain", str(path), f"{commit}:{refname}"],
+            capture_output=True, text=True, env={**os.environ, "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"},
+        )
+        if proc.returncode == 0:
+            return
+        reason = redact(" ".join(f"{proc.stdout} {proc.stderr}".split()))
+        lowered = reason.lower()
+        if any(p in lowered for p in ("non-fast-forward", "fetch first", "failed to update ref",
+                                      "cannot lock ref", "stale info")):
+            raise NonFastForward(f"website {self.website_id}: the remote branch {self.branch} moved ({reason})")
+        if "remote rejected" in lowered or "hook declined" in lowered:
+            raise PushRejected(
+                f"website {self.website_id}: {self.remote.display} refused the push to {self.branch}: {reason}")
+        raise classify_git_error(RuntimeError(reason), website_id=self.website_id, remote=self.remote,
+                                 action="push to")
 
     def _check_local_remote_exists(self) -> None:
         path = self.remote.local_path
