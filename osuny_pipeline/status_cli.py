@@ -24,13 +24,12 @@ def _age(seconds: float | None) -> str:
 def _status(args: argparse.Namespace) -> int:
     from sqlalchemy.orm import Session
 
-    from osuny_pipeline.cms.db import check_connection, get_engine
+    from osuny_pipeline.cms.db import open_database
     from osuny_pipeline.cms.models import utcnow
     from osuny_pipeline.status import MAX_LISTED, website_status
     from osuny_pipeline.websites import websites_to_process
 
-    engine = get_engine()
-    check_connection(engine)
+    engine = open_database()
     now = utcnow()
     with Session(engine) as session:
         statuses = [website_status(session, key, now) for key in websites_to_process(engine, args.website)]

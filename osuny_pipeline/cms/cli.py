@@ -47,11 +47,10 @@ def _upgrade(args: argparse.Namespace) -> int:
 
 
 def _load(args: argparse.Namespace) -> int:
-    from osuny_pipeline.cms.db import check_connection, get_engine
+    from osuny_pipeline.cms.db import open_database
     from osuny_pipeline.cms.loader import load_fixture_file
 
-    engine = get_engine()
-    check_connection(engine)
+    engine = open_database()
     for path in args.files:
         summary = load_fixture_file(engine, path)
         print(f"{path}:")
@@ -79,11 +78,10 @@ def _seed(args: argparse.Namespace) -> int:
     elif not args.load:
         sys.stdout.write(text)
     if args.load:
-        from osuny_pipeline.cms.db import check_connection, get_engine
+        from osuny_pipeline.cms.db import open_database
         from osuny_pipeline.cms.loader import load_fixture
 
-        engine = get_engine()
-        check_connection(engine)
+        engine = open_database()
         summary = load_fixture(engine, fixture, base_dir=Path.cwd())
         for line in summary.lines():
             print(line)

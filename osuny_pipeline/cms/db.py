@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -74,6 +74,23 @@ def check_connection(engine: Engine) -> None:
             f"cannot reach the CMS database {mask_url(engine.url.render_as_string(hide_password=True))}: "
             f"{mask_url(reason)}"
         ) from None
+
+
+def require_schema(engine: Engine) -> None:
+    """Fail with one line when the database was never migrated."""
+    if not inspect(engine).has_table("alembic_version"):
+        raise ConfigurationError(
+            f"the CMS database {mask_url(engine.url.render_as_string(hide_password=True))} has no "
+            "osuny-pipeline schema: run `osuny-pipeline db upgrade` first"
+        )
+
+
+def open_database(url: str | None = None) -> Engine:
+    """The CMS database a command works on: reachable and migrated, or one clear error."""
+    engine = get_engine(url)
+    check_connection(engine)
+    require_schema(engine)
+    return engine
 
 
 @functools.cache

@@ -118,11 +118,13 @@ def website_pipeline(context: AssetExecutionContext, config: PipelineConfig, cms
         except OsunyError as exc:
             message = redact(str(exc))
             failures[key] = message
-            context.log.error(f"website {key}: {message}")
+            context.log.error(message if message.startswith(f"website {key}") else f"website {key}: {message}")
             _record_error(engine, key, message)
     if failures and one_website:
         [(key, message)] = failures.items()
-        raise Failure(description=f"website {key}: {message}", metadata={"website": key})
+        if not message.startswith(f"website {key}"):
+            message = f"website {key}: {message}"
+        raise Failure(description=message, metadata={"website": key})
     if failures:
         context.log.warning(f"{len(failures)} website(s) failed in this batch: {', '.join(sorted(failures))}")
 

@@ -25,12 +25,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _sync(args: argparse.Namespace) -> int:
-    from osuny_pipeline.cms.db import check_connection, get_engine
+    from osuny_pipeline.cms.db import open_database
     from osuny_pipeline.git.state import one_line
     from osuny_pipeline.git.sync import sync_all, sync_website
 
-    engine = get_engine()
-    check_connection(engine)
+    engine = open_database()
     if args.website:
         results: dict[str, object] = {}
         try:
@@ -65,11 +64,10 @@ def describe(result) -> str:
 
 
 def _rebuild(args: argparse.Namespace) -> int:
-    from osuny_pipeline.cms.db import check_connection, get_engine
+    from osuny_pipeline.cms.db import open_database
     from osuny_pipeline.git.refresh import rebuild_website
 
-    engine = get_engine()
-    check_connection(engine)
+    engine = open_database()
     refreshed, identified = rebuild_website(engine, args.website)
     head = refreshed.head[:12] if refreshed.head else "(empty)"
     print(f"{args.website}: remote {head}, {refreshed.remote_files} file(s); {refreshed.checked} checked, "
@@ -88,12 +86,11 @@ def _rebuild(args: argparse.Namespace) -> int:
 def _lineage(args: argparse.Namespace) -> int:
     from sqlalchemy.orm import Session
 
-    from osuny_pipeline.cms.db import check_connection, get_engine
+    from osuny_pipeline.cms.db import open_database
     from osuny_pipeline.errors import OsunyError
     from osuny_pipeline.git.lineage import lineage
 
-    engine = get_engine()
-    check_connection(engine)
+    engine = open_database()
     with Session(engine) as session:
         info = lineage(session, args.website, args.path)
     if info is None:

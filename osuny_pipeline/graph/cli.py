@@ -21,12 +21,11 @@ def _identify(args: argparse.Namespace) -> int:
 
     from sqlalchemy import select
 
-    from osuny_pipeline.cms.db import check_connection, get_engine, session_scope
+    from osuny_pipeline.cms.db import open_database, session_scope
     from osuny_pipeline.cms.models import Website
     from osuny_pipeline.graph.identify import identify_website
 
-    engine = get_engine()
-    check_connection(engine)
+    engine = open_database()
     if args.website:
         keys = [args.website]
     else:

@@ -17,13 +17,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _generate(args: argparse.Namespace) -> int:
-    from osuny_pipeline.cms.db import check_connection, get_engine
+    from osuny_pipeline.cms.db import open_database
     from osuny_pipeline.cms.models import utcnow
     from osuny_pipeline.render.generate import generate_website, terminal_progress
     from osuny_pipeline.websites import websites_to_process
 
-    engine = get_engine()
-    check_connection(engine)
+    engine = open_database()
     run_id = f"cli-{uuid.uuid4().hex[:12]}"
     for website_id in websites_to_process(engine, args.website):
         result = generate_website(engine, website_id, now=utcnow(), run_id=run_id,
