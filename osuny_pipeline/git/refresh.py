@@ -18,11 +18,10 @@ from sqlalchemy.orm import Session
 
 from osuny_pipeline.cms.models import GitFile, Website, utcnow
 from osuny_pipeline.config import SyncSettings
-from osuny_pipeline.errors import OsunyError
-from osuny_pipeline.git.errors import SyncError, WebsiteBusy
+from osuny_pipeline.git.errors import SyncError
 from osuny_pipeline.git.lock import WebsiteLease
 from osuny_pipeline.git.mirror import iter_blobs, open_website_mirror
-from osuny_pipeline.git.state import one_line, record_failure, website_state
+from osuny_pipeline.git.state import failures_recorded, website_state
 
 ORPHAN_FOLDERS = ("content/", "data/")
 
@@ -90,23 +89,14 @@ def rebuild_website(engine: Engine, website_id: str, *, settings: SyncSettings |
     is recorded on the website and re-raised."""
     settings = settings or SyncSettings.from_env()
     when = now()
-    try:
+    identified = None
+    with failures_recorded(engine, website_id, "rebuild", now):
         with WebsiteLease(engine, website_id, lease_seconds=settings.lock_seconds, now=now, owner=owner):
             with Session(engine, expire_on_commit=False) as session, session.begin():
                 refreshed = refresh_from_remote(session, website_id, now=when)
-        identified = None
         if identify:
             from osuny_pipeline.graph.identify import identify_website
 
             with Session(engine, expire_on_commit=False) as session, session.begin():
                 identified = identify_website(session, website_id, now=when, full=True)
-    except WebsiteBusy:
-        raise
-    except OsunyError as exc:
-        record_failure(engine, website_id, exc, now())
-        raise
-    except Exception as exc:
-        wrapped = SyncError(f"website {website_id}: rebuild failed: {one_line(exc)}")
-        record_failure(engine, website_id, wrapped, now())
-        raise wrapped from exc
     return refreshed, identified

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 
 from sqlalchemy import Engine
@@ -44,3 +46,24 @@ def record_failure(engine: Engine, website_id: str, exc: BaseException, now: dat
             state.last_error_at = now
     except Exception as db_exc:  # the database itself may be what failed
         log.error("website %s: could not record the error %r: %s", website_id, one_line(exc), db_exc)
+
+
+@contextmanager
+def failures_recorded(engine: Engine, website_id: str, action: str, now: Callable[[], datetime]) -> Iterator[None]:
+    """Run a website's git work: any failure is recorded on the website (one redacted
+    line, `status` shows it) and re-raised as an OsunyError. A busy website is not a
+    failure of that website: another worker holds it."""
+    from osuny_pipeline.errors import OsunyError
+    from osuny_pipeline.git.errors import SyncError, WebsiteBusy
+
+    try:
+        yield
+    except WebsiteBusy:
+        raise
+    except OsunyError as exc:
+        record_failure(engine, website_id, exc, now())
+        raise
+    except Exception as exc:
+        wrapped = SyncError(f"website {website_id}: {action} failed: {one_line(exc)}")
+        record_failure(engine, website_id, wrapped, now())
+        raise wrapped from exc

@@ -31,13 +31,13 @@ from sqlalchemy.orm import Session
 from osuny_pipeline import config
 from osuny_pipeline.cms.models import GitContent, GitFile, Website, utcnow
 from osuny_pipeline.config import SyncSettings
-from osuny_pipeline.errors import OsunyError, redact
+from osuny_pipeline.errors import redact
 from osuny_pipeline.git.credentials import resolve_credentials
-from osuny_pipeline.git.errors import NonFastForward, SyncError, WebsiteBusy
+from osuny_pipeline.git.errors import NonFastForward, SyncError
 from osuny_pipeline.git.lock import WebsiteLease
 from osuny_pipeline.git.mirror import Mirror, cache_error, write_blob_pack
 from osuny_pipeline.git.remote import parse_remote
-from osuny_pipeline.git.state import one_line, record_failure, website_state
+from osuny_pipeline.git.state import failures_recorded, one_line, website_state
 from osuny_pipeline.git.trees import UnsafePath, build_tree, check_path, path_blob
 from osuny_pipeline.owners import FileOwner
 from osuny_pipeline.store import blob_sha
@@ -110,19 +110,9 @@ def sync_website(engine: Engine, website_id: str, *, settings: SyncSettings | No
                  now: Clock = utcnow, owner: str | None = None) -> SyncResult:
     """Synchronize one website; on failure the error is recorded on the website and re-raised."""
     settings = settings or SyncSettings.from_env()
-    try:
-        with WebsiteLease(engine, website_id, lease_seconds=settings.lock_seconds, now=now, owner=owner) as lease:
-            result = _sync_locked(engine, website_id, settings, now, lease)
-    except WebsiteBusy:
-        raise  # another worker is on it: not this website's failure
-    except OsunyError as exc:
-        record_failure(engine, website_id, exc, now())
-        raise
-    except Exception as exc:
-        wrapped = SyncError(f"website {website_id}: sync failed: {one_line(exc)}")
-        record_failure(engine, website_id, wrapped, now())
-        raise wrapped from exc
-    return result
+    with failures_recorded(engine, website_id, "sync", now), \
+            WebsiteLease(engine, website_id, lease_seconds=settings.lock_seconds, now=now, owner=owner) as lease:
+        return _sync_locked(engine, website_id, settings, now, lease)
 
 
 def sync_all(engine: Engine, *, settings: SyncSettings | None = None, now: Clock = utcnow,
