@@ -149,16 +149,7 @@ class SiteIndex:
 
     @functools.cached_property
     def page_categories(self) -> dict[str, list[str]]:
-        rows = self.session.execute(
-            select(PageCategory.page_id, PageCategory.category_id)
-            .join(Page, Page.id == PageCategory.page_id)
-            .where(Page.website_id == self.website_id)
-            .order_by(PageCategory.page_id, PageCategory.position, PageCategory.category_id)
-        )
-        out: dict[str, list[str]] = defaultdict(list)
-        for r in rows:
-            out[r.page_id].append(r.category_id)
-        return dict(out)
+        return self._categories_of(Page, PageCategory, PageCategory.page_id)
 
     # ------------------------------------------------------------------ categories
 
@@ -198,15 +189,19 @@ class SiteIndex:
 
     @functools.cached_property
     def post_categories(self) -> dict[str, list[str]]:
+        return self._categories_of(Post, PostCategory, PostCategory.post_id)
+
+    def _categories_of(self, model, join_model, owner_column) -> dict[str, list[str]]:
+        """Owner id -> its category ids in order, for the website's pages or posts."""
         rows = self.session.execute(
-            select(PostCategory.post_id, PostCategory.category_id)
-            .join(Post, Post.id == PostCategory.post_id)
-            .where(Post.website_id == self.website_id)
-            .order_by(PostCategory.post_id, PostCategory.position, PostCategory.category_id)
+            select(owner_column, join_model.category_id)
+            .join(model, model.id == owner_column)
+            .where(model.website_id == self.website_id)
+            .order_by(owner_column, join_model.position, join_model.category_id)
         )
         out: dict[str, list[str]] = defaultdict(list)
-        for r in rows:
-            out[r.post_id].append(r.category_id)
+        for owner_id, category_id in rows:
+            out[owner_id].append(category_id)
         return dict(out)
 
     @functools.cached_property
