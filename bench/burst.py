@@ -12,13 +12,12 @@ after every save. The baseline runs a sample of the saves and is scaled to all o
 
 from __future__ import annotations
 
-import argparse
 import os
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import text
 
-from bench.common import Figure, Mode, Report, bare_repository, database, timed, workdir
+from bench.common import Figure, Mode, Report, bare_repository, database, run_alone, timed, workdir
 from bench.generation import WEBSITE, seed_site
 
 SAVES, OBJECTS = 1_000, 50
@@ -113,11 +112,7 @@ def run(mode: Mode, report: Report) -> dict[str, float]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true")
-    args = parser.parse_args(argv)
-    run(Mode(args.quick), Report())
-    return 0
+    return run_alone(__doc__, run, argv)
 
 
 if __name__ == "__main__":

@@ -266,3 +266,14 @@ def peak_rss_mb() -> float:
 
 def child_result(**values: object) -> None:
     print(json.dumps({**values, "peak_rss_mb": peak_rss_mb()}), flush=True)
+
+
+def run_alone(doc: str | None, run: Callable[[Mode, Report], object], argv: list[str] | None = None) -> int:
+    """`python -m bench.<figure> [--quick]`: one figure on its own."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=(doc or "").splitlines()[0] if doc else None)
+    parser.add_argument("--quick", action="store_true")
+    args = parser.parse_args(argv)
+    run(Mode(args.quick), Report())
+    return 0

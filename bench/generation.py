@@ -9,7 +9,6 @@ The site comes from the seed generator (`osuny-pipeline seed`) at ~4k files.
 
 from __future__ import annotations
 
-import argparse
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,7 +16,7 @@ from pathlib import Path
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from bench.common import Figure, Mode, Report, backends, database, timed, workdir
+from bench.common import Figure, Mode, Report, backends, database, run_alone, timed, workdir
 
 WEBSITE = "site-001"
 
@@ -111,11 +110,7 @@ def run(mode: Mode, report: Report) -> dict[str, dict[str, float]]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true")
-    args = parser.parse_args(argv)
-    run(Mode(args.quick), Report())
-    return 0
+    return run_alone(__doc__, run, argv)
 
 
 if __name__ == "__main__":

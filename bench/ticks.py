@@ -10,14 +10,13 @@ Each must stay under 2 s; Dagster's own limit is 60 s per tick.
 
 from __future__ import annotations
 
-import argparse
 import random
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import insert, update
 from sqlalchemy.orm import Session
 
-from bench.common import Figure, Mode, Report, backends, database, median, timed, workdir
+from bench.common import Figure, Mode, Report, backends, database, median, run_alone, timed, workdir
 
 DAGSTER_LIMIT = 60.0
 TARGET = 2.0
@@ -121,11 +120,7 @@ def run(mode: Mode, report: Report) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true")
-    args = parser.parse_args(argv)
-    run(Mode(args.quick), Report())
-    return 0
+    return run_alone(__doc__, run, argv)
 
 
 if __name__ == "__main__":
