@@ -170,7 +170,7 @@ def _generate(context, engine, key: str, always: bool):
         "oldest_desync_age_seconds": round((now - oldest).total_seconds(), 1) if oldest else 0.0,
         "seconds": round(result.seconds, 3),
         "changed_files": files_table(result.changes),
-        "changed_files_listed": f"{min(len(result.changes), MAX_TABLE_ROWS)} of {len(result.changes)}",
+        "changed_files_listed": f"{min(len(result.changes), MAX_TABLE_ROWS)} of {result.changed + result.deleted}",
         "dagster/row_count": result.changed,
     })
 

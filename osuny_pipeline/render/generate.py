@@ -36,6 +36,7 @@ from osuny_pipeline.owners import FileOwner, ObjectRef
 from osuny_pipeline.store import blob_sha, dialect_insert, put_content
 
 CHUNK = 500
+MAX_RECORDED_CHANGES = 1000
 
 
 @dataclass
@@ -55,7 +56,13 @@ class GenerationResult:
     deleted: int = 0
     dropped: int = 0  # never pushed, no longer needed: the row is gone
     failed: dict[str, str] = field(default_factory=dict)  # owner -> error
+    # The first changes, for the Dagster table and the CLI (the counts above are complete):
+    # a 50k-file first generation must not keep 50k of them in memory.
     changes: list[FileChange] = field(default_factory=list)
+
+    def record(self, change: FileChange) -> None:
+        if len(self.changes) < MAX_RECORDED_CHANGES:
+            self.changes.append(change)
     seconds: float = 0.0
 
     @property
@@ -239,7 +246,7 @@ def _apply_render(row: GitFile, path: str, content: bytes, now: datetime, run_id
     elif row.desynchronized_at is None:
         row.desynchronized_at = now  # FIFO: the first desync time is kept while pending
     result.changed += 1
-    result.changes.append(FileChange(path, str(owner), action, sha))
+    result.record(FileChange(path, str(owner), action, sha))
     return sha
 
 
@@ -282,7 +289,7 @@ def _apply_no_file(session: Session, row: GitFile, now: datetime, result: Genera
     if row.desynchronized_at is None:
         row.desynchronized_at = now
     result.deleted += 1
-    result.changes.append(FileChange(row.previous_path, str(owner), "deleted", None))
+    result.record(FileChange(row.previous_path, str(owner), "deleted", None))
     return False
 
 

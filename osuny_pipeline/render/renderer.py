@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -29,6 +30,9 @@ from osuny_pipeline.owners import SECTIONS, FileOwner, ObjectRef
 from osuny_pipeline.render import paths
 from osuny_pipeline.render.site_index import L10nInfo, SiteIndex
 from osuny_pipeline.render.yamlfmt import yaml_scalar
+
+# Locations kept for reuse (paths, URLs and the reads that decided them).
+LOCATION_CACHE_SIZE = 4096
 
 
 class RenderError(OsunyError):
@@ -221,7 +225,7 @@ class SiteRenderer:
         self.website_id = website_id
         self.as_of = as_of
         self.index = SiteIndex(session, website_id)
-        self._locations: dict[FileOwner, _Located] = {}
+        self._locations: OrderedDict[FileOwner, _Located] = OrderedDict()
         self._prefetched = _Prefetched()
         self._newest_first: dict[str, list[str]] = {}
 
@@ -277,11 +281,18 @@ class SiteRenderer:
     def _located(self, owner: FileOwner) -> _Located:
         """Locations are cached with the reads that decided them: lists and menus ask for
         the same links again and again."""
-        if owner not in self._locations:
+        located = self._locations.get(owner)
+        if located is None:
             reads = _Reads()
             location = self._locate(owner, reads)
-            self._locations[owner] = _Located(location, frozenset(reads.refs))
-        return self._locations[owner]
+            located = self._locations[owner] = _Located(location, frozenset(reads.refs))
+            # Bounded, least recently used out: the links lists and menus ask for again
+            # stay, while a 50k-file site's own locations do not pile up in memory.
+            if len(self._locations) > LOCATION_CACHE_SIZE:
+                self._locations.popitem(last=False)
+        else:
+            self._locations.move_to_end(owner)
+        return located
 
     def _locate(self, owner: FileOwner, reads: _Reads) -> Location | None:
         reads.add("website", self.website_id)
