@@ -248,3 +248,33 @@ def test_an_identification_during_the_render_keeps_the_file_pending(engine, webs
 def test_unknown_website_is_a_clear_error(engine):
     with pytest.raises(OsunyError, match="unknown website 'nope'"):
         generate_website(engine, "nope", now=T0, run_id="r", renderer_factory=ScriptedRenderer())
+
+
+def test_two_owners_cannot_share_a_url(engine, website):
+    other = FileOwner("category", "c1", "fr")
+    renderer = ScriptedRenderer({POST: ("content/fr/posts/a.html", "A", "/actualites/", []),
+                                 other: ("content/fr/posts_categories/a/_index.html", "C", "/actualites/", [])})
+    identify(engine, POST, other)
+    result = generate_website(engine, "demo", now=T0, run_id="r1", renderer_factory=renderer)
+    # The first to claim the URL keeps it (here the category, whose row came first).
+    assert list(result.failed) == ["post:p1 (fr)"]
+    assert "URL /actualites/ is already used by category:c1 (fr)" in row(engine, POST).error
+    # The holder goes away (no file any more): the URL is free for the other.
+    renderer.files.pop(other)
+    identify(engine, POST, other)
+    result = generate_website(engine, "demo", now=T0, run_id="r2", renderer_factory=renderer)
+    assert result.failed == {}
+    assert row(engine, POST).current_path == "content/fr/posts/a.html"
+
+
+def test_swapped_urls_resolve_within_one_run(engine, website):
+    other = FileOwner("post", "p2", "fr")
+    renderer = ScriptedRenderer({POST: ("content/fr/posts/a.html", "A", "/a/", []),
+                                 other: ("content/fr/posts/b.html", "B", "/b/", [])})
+    identify(engine, POST, other)
+    generate_website(engine, "demo", now=T0, run_id="r1", renderer_factory=renderer)
+    renderer.files[POST] = ("content/fr/posts/a.html", "A", "/b/", [])
+    renderer.files[other] = ("content/fr/posts/b.html", "B", "/a/", [])
+    identify(engine, POST, other)
+    result = generate_website(engine, "demo", now=T0, run_id="r2", renderer_factory=renderer)
+    assert result.failed == {}

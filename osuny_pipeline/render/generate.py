@@ -139,6 +139,8 @@ def _generate_chunk(
                 for row, owner in zip(rows, owners, strict=True)]
     claims = _PathClaims.load(session, website_id,
                               [o.rendered.path for o in outcomes if o.rendered is not None and o.rendered.path])
+    url_holders = _url_holders(session, website_id,
+                               [o.rendered.url for o in outcomes if o.rendered is not None and o.rendered.url])
     deferred: list[int] = []
     kept: list[_Outcome] = []  # rows still in the table, to clear
     reads_gone: list[dict] = []
@@ -147,7 +149,7 @@ def _generate_chunk(
     for outcome in outcomes:
         row, owner, rendered = outcome.row, outcome.owner, outcome.rendered
         if rendered is not None and rendered.path is not None:
-            conflict = claims.conflict(row.id, rendered.path)
+            conflict = claims.conflict(row.id, rendered.path) or _url_conflict(url_holders, owner, rendered.url)
             if conflict and not retry:
                 deferred.append(row.id)
                 continue
@@ -228,6 +230,31 @@ class _PathClaims:
         if path is not None:
             self.holders.setdefault(path, {})[file_id] = label
             self.paths_of[file_id] = path
+
+
+def _url_holders(session: Session, website_id: str, urls: Iterable[str]) -> dict[str, FileOwner]:
+    """Who holds each URL the chunk wants: the first owner to have claimed it (lowest
+    permalink id) among the owners whose current URL it is. Two objects at one URL would
+    make Hugo write one page over the other."""
+    wanted = sorted(set(urls))
+    session.flush()  # the chunk's own claims count
+    holders: dict[str, FileOwner] = {}
+    for start in range(0, len(wanted), 500):
+        for url, about_type, about_id, language in session.execute(
+            select(Permalink.url, Permalink.about_type, Permalink.about_id, Permalink.language)
+            .where(Permalink.website_id == website_id, Permalink.current.is_(True),
+                   Permalink.url.in_(wanted[start:start + 500]))
+            .order_by(Permalink.id)
+        ):
+            holders.setdefault(url, FileOwner(about_type, about_id, language))
+    return holders
+
+
+def _url_conflict(holders: dict[str, FileOwner], owner: FileOwner, url: str | None) -> str | None:
+    holder = holders.get(url) if url else None
+    if holder is None or holder == owner:
+        return None
+    return f"URL {url} is already used by {holder}: change one of the slugs"
 
 
 def _apply_render(row: GitFile, path: str, content: bytes, now: datetime, run_id: str,
@@ -355,8 +382,12 @@ def _load_permalinks(session: Session, website_id: str, rows: Sequence[GitFile])
 
 def _remember_permalink(session: Session, website_id: str, owner: FileOwner, url: str | None,
                         links: list[Permalink]) -> list[str]:
-    """Record `url` as the owner's current URL; return its previous URLs (the aliases)."""
-    if url is not None:
+    """Record `url` as the owner's current URL; return its previous URLs (the aliases).
+    An owner with no file any more holds no URL: another object may take it."""
+    if url is None:
+        for link in links:
+            link.current = False
+    else:
         current = [link for link in links if link.current]
         # As a set: two racing generators may both have recorded the same current URL.
         if {link.url for link in current} != {url}:
