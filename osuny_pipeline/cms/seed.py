@@ -185,8 +185,11 @@ CATEGORY_NAMES = {
               ("Développement durable", "Sustainability"), ("Portes ouvertes", "Open days"),
               ("Colloques", "Conferences"), ("Témoignages", "Testimonials"), ("Presse", "Press"),
               ("Concours", "Competitions")],
-    "pages": [("Offre de formation", "Study offer"), ("Vie du campus", "Campus life"), ("Services", "Services"),
-              ("Institution", "Institution"), ("Recherche", "Research"), ("Informations légales", "Legal")],
+    # Pages categories live at the root of the URL space, like pages: no name a section page
+    # also has ("Services", "Recherche"), or two objects would share a URL.
+    "pages": [("Offre de formation", "Study offer"), ("Vie du campus", "Campus life"),
+              ("Services aux étudiants", "Student services"), ("Institution", "Institution"),
+              ("Projets de recherche", "Research projects"), ("Informations légales", "Legal")],
     "persons": [("Enseignants", "Teachers"), ("Personnels administratifs", "Administrative staff")],
     "organizations": [("Partenaires académiques", "Academic partners"), ("Entreprises", "Companies")],
 }
