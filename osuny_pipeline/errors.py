@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterable
 
@@ -49,8 +48,3 @@ def redact(text: str, secrets: Iterable[str] = ()) -> str:
             out = out.replace(secret, "***")
     return out
 
-
-def env_secret(name: str) -> str | None:
-    value = os.environ.get(name)
-    register_secret(value)
-    return value

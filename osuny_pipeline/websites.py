@@ -17,11 +17,16 @@ def website_keys(session: Session) -> list[str]:
     return list(session.scalars(select(Website.id).order_by(Website.id)))
 
 
+def unknown_website(session: Session, key: str) -> UnknownWebsite:
+    """The one error every phase raises for a website key that does not exist."""
+    known = ", ".join(website_keys(session)[:10]) or "none"
+    return UnknownWebsite(f"unknown website {key!r} (known: {known})")
+
+
 def require_website(session: Session, key: str) -> Website:
     website = session.get(Website, key)
     if website is None:
-        known = ", ".join(website_keys(session)[:10]) or "none"
-        raise UnknownWebsite(f"unknown website {key!r} (known: {known})")
+        raise unknown_website(session, key)
     return website
 
 

@@ -16,12 +16,12 @@ import pygit2
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from osuny_pipeline.cms.models import GitFile, Website, utcnow
+from osuny_pipeline.cms.models import GitFile, utcnow
 from osuny_pipeline.config import SyncSettings
-from osuny_pipeline.git.errors import SyncError
 from osuny_pipeline.git.lock import WebsiteLease
 from osuny_pipeline.git.mirror import iter_blobs, open_website_mirror
 from osuny_pipeline.git.state import failures_recorded, website_state
+from osuny_pipeline.websites import require_website
 
 ORPHAN_FOLDERS = ("content/", "data/")
 
@@ -42,9 +42,7 @@ def refresh_from_remote(session: Session, website_id: str, *, now: datetime,
                         cache_dir: Path | None = None) -> RefreshResult:
     """Fetch once, compare every git_file's previous_sha with the remote's blob, list orphans.
     Writes through `session`; the caller commits (and holds the website's lease)."""
-    website = session.get(Website, website_id)
-    if website is None:
-        raise SyncError(f"unknown website {website_id!r}")
+    website = require_website(session, website_id)
     mirror = open_website_mirror(website, cache_dir)
     head = mirror.fetch()
     try:

@@ -29,7 +29,7 @@ from sqlalchemy import Engine, bindparam, delete, select, update
 from sqlalchemy.orm import Session
 
 from osuny_pipeline import config
-from osuny_pipeline.cms.models import GitContent, GitFile, Website, utcnow
+from osuny_pipeline.cms.models import GitContent, GitFile, utcnow
 from osuny_pipeline.config import SyncSettings
 from osuny_pipeline.errors import redact
 from osuny_pipeline.git.credentials import resolve_credentials
@@ -41,6 +41,7 @@ from osuny_pipeline.git.state import failures_recorded, one_line, website_state
 from osuny_pipeline.git.trees import UnsafePath, build_tree, check_path, path_blob
 from osuny_pipeline.owners import FileOwner
 from osuny_pipeline.store import blob_sha
+from osuny_pipeline.websites import require_website
 
 log = logging.getLogger(__name__)
 
@@ -145,9 +146,7 @@ def _sync_locked(engine: Engine, website_id: str, settings: SyncSettings, now: C
                  lease: WebsiteLease) -> SyncResult:
     cutoff = now()
     with Session(engine, expire_on_commit=False) as session, session.begin():
-        website = session.get(Website, website_id)
-        if website is None:
-            raise SyncError(f"unknown website {website_id!r}")
+        website = require_website(session, website_id)
         website_state(session, website_id).last_sync_at = cutoff
         rows = select_pending(session, website_id, cutoff)
         repository, branch, reference = website.repository, website.branch or "main", website.credentials
@@ -388,10 +387,6 @@ def _count_new_commits(batches: Sequence[_Batch], head: pygit2.Commit | None) ->
 
 
 # ---------------------------------------------------------------------- after the push
-
-
-def _null_safe_equal(column, value):
-    return column.is_(None) if value is None else column == value
 
 
 def mark_pushed(engine: Engine, batches: Sequence[_Batch], result: SyncResult, *, now: datetime,

@@ -69,10 +69,6 @@ def _is_published(snap: Snapshot, ref: ObjectRef, seen: set[ObjectRef]) -> bool:
     return True
 
 
-def l10n_live_in(block: BlockRow, now: datetime) -> bool:
-    return _l10n_live(block.owner.type, block.l10n_published, block.l10n_published_at, now)
-
-
 # ---------------------------------------------------------------------------- dependencies
 
 

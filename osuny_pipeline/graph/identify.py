@@ -23,7 +23,6 @@ from sqlalchemy import and_, case, func, or_, select, union
 from sqlalchemy.orm import Session
 
 from osuny_pipeline.cms.models import ChangeLog, Connection, GitFile, GitFileDependency, WebsiteState
-from osuny_pipeline.errors import OsunyError
 from osuny_pipeline.graph.connections import ConnectionDelta, connected_objects_in, rebuild_in, refresh_in
 from osuny_pipeline.graph.dependencies import (
     prefetch_closure,
@@ -41,14 +40,11 @@ from osuny_pipeline.owners import (
     ObjectRef,
 )
 from osuny_pipeline.store import mark_identified
+from osuny_pipeline.websites import unknown_website
 
 # Beyond this many changed objects, load the whole website's rows and content up front:
 # a few dozen bulk queries instead of a handful per object.
 PRELOAD_THRESHOLD = 50
-
-
-class UnknownWebsiteError(OsunyError):
-    pass
 
 
 class ChangeRow(Protocol):
@@ -82,7 +78,7 @@ class Identification:
 def _require_website(snap: Snapshot, website_id: str):
     site = snap.website(website_id)
     if site is None:
-        raise UnknownWebsiteError(f"unknown website {website_id!r}")
+        raise unknown_website(snap.session, website_id)
     return site
 
 

@@ -27,13 +27,14 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import Engine, and_, bindparam, delete, select, update
+from sqlalchemy import Engine, bindparam, delete, select, update
 from sqlalchemy.orm import Session
 
-from osuny_pipeline.cms.models import GitContent, GitFile, GitFileDependency, Permalink, Website, WebsiteState
+from osuny_pipeline.cms.models import GitContent, GitFile, GitFileDependency, Permalink, WebsiteState
 from osuny_pipeline.errors import OsunyError
 from osuny_pipeline.owners import FileOwner, ObjectRef
 from osuny_pipeline.store import blob_sha, dialect_insert, put_content
+from osuny_pipeline.websites import require_website
 
 CHUNK = 500
 MAX_RECORDED_CHANGES = 1000
@@ -86,8 +87,7 @@ def generate_website(
     if renderer_factory is None:
         from osuny_pipeline.render.renderer import SiteRenderer as renderer_factory  # noqa: N813
     with Session(engine, expire_on_commit=False) as read_session, Session(engine, expire_on_commit=False) as session:
-        if session.get(Website, website_id) is None:
-            raise OsunyError(f"unknown website {website_id!r}")
+        require_website(session, website_id)
         renderer = renderer_factory(read_session, website_id, as_of=now)
         ids = list(session.scalars(
             select(GitFile.id).where(GitFile.website_id == website_id, GitFile.identified_at.is_not(None))
@@ -410,11 +410,6 @@ def _record_generated(session: Session, website_id: str, now: datetime) -> None:
         state = WebsiteState(website_id=website_id)
         session.add(state)
     state.last_generated_at = now
-
-
-def pending_generation(session: Session, website_id: str) -> int:
-    return len(session.scalars(select(GitFile.id).where(
-        and_(GitFile.website_id == website_id, GitFile.identified_at.is_not(None)))).all())
 
 
 def terminal_progress(label: str) -> Callable[[int, int], None] | None:

@@ -32,4 +32,5 @@ def test_identify_every_website_then_nothing_new(cli_env, engine, capsys):
 
 def test_unknown_website_is_one_clear_line(cli_env, engine, capsys):
     assert main(["identify", "--website", "nope"]) == 1
-    assert capsys.readouterr().err.strip() == "osuny-pipeline: error: unknown website 'nope'"
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and err.startswith("osuny-pipeline: error: unknown website 'nope' (known: ")
