@@ -14,7 +14,6 @@ the range failed.
 """
 
 
-from datetime import datetime
 
 from dagster import (
     AssetExecutionContext,
@@ -31,6 +30,7 @@ from dagster import (
     multi_asset,
 )
 
+from osuny_pipeline.cms.models import utcnow
 from osuny_pipeline.defs.partitions import websites
 from osuny_pipeline.defs.resources import CmsDatabase, GitSync
 
@@ -64,12 +64,6 @@ def files_table(rows) -> MetadataValue:
     records = [TableRecord({"path": r.path, "owner": r.owner, "action": r.action, "sha": r.sha or ""})
                for r in rows[:MAX_TABLE_ROWS]]
     return MetadataValue.table(records=records, schema=FILES_SCHEMA)
-
-
-def utcnow() -> datetime:
-    from osuny_pipeline.cms.models import utcnow as now
-
-    return now()
 
 
 @multi_asset(
@@ -211,14 +205,7 @@ def _recorded_head(engine, key: str) -> str | None:
 
 
 def _record_error(engine, key: str, message: str) -> None:
-    from sqlalchemy.orm import Session
+    from osuny_pipeline.errors import OsunyError
+    from osuny_pipeline.git.state import record_failure
 
-    from osuny_pipeline.cms.models import Website, WebsiteState
-
-    with Session(engine) as session:
-        if session.get(Website, key) is None:
-            return
-        state = session.get(WebsiteState, key) or WebsiteState(website_id=key)
-        state.last_error, state.last_error_at = message[:2000], utcnow()
-        session.add(state)
-        session.commit()
+    record_failure(engine, key, OsunyError(message), utcnow())

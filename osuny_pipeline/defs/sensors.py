@@ -20,6 +20,7 @@ from dagster import (
     sensor,
 )
 
+from osuny_pipeline.cms.models import utcnow
 from osuny_pipeline.defs.assets import SYNCED_COMMIT, WATERMARK_TAG
 from osuny_pipeline.defs.jobs import WEBSITE_TAG, rebuild_job, render_job, sync_job
 from osuny_pipeline.defs.partitions import websites
@@ -38,12 +39,6 @@ def change_lag():
     from datetime import timedelta
 
     return timedelta(seconds=float(os.environ.get("OSUNY_CHANGE_LAG_SECONDS", "5")))
-
-
-def _now():
-    from osuny_pipeline.cms.models import utcnow
-
-    return utcnow()
 
 
 @sensor(job=render_job, minimum_interval_seconds=300, default_status=DefaultSensorStatus.RUNNING,
@@ -104,7 +99,7 @@ def cms_change_sensor(context: SensorEvaluationContext, cms: CmsDatabase):
     from osuny_pipeline.changes import dirty_websites
 
     with Session(cms.engine()) as session:
-        found = dirty_websites(session, _now(), lag=change_lag())
+        found = dirty_websites(session, utcnow(), lag=change_lag())
     cursor = json.dumps({"v": 1, "watermark": found.watermark})
     known = context.instance.get_dynamic_partitions(websites.name)
     busy = in_flight_websites(context, render_job.name)
@@ -129,7 +124,7 @@ def pending_files_sensor(context: SensorEvaluationContext, cms: CmsDatabase):
 
     from osuny_pipeline.status import pending_by_website, pending_for_display
 
-    now = _now()
+    now = utcnow()
     previous = json.loads(context.cursor) if context.cursor else {}
     current: dict[str, int] = {}
     events = []
@@ -152,10 +147,8 @@ def pending_files_sensor(context: SensorEvaluationContext, cms: CmsDatabase):
 @run_failure_sensor(monitored_jobs=[render_job, sync_job, rebuild_job], default_status=DefaultSensorStatus.RUNNING,
                     description="Records a failed run on its website(s), so `status` and the checks show it.")
 def website_run_failure_sensor(context: RunFailureSensorContext, cms: CmsDatabase):
-    from sqlalchemy.orm import Session
-
-    from osuny_pipeline.cms.models import Website, WebsiteState, utcnow
-    from osuny_pipeline.errors import redact
+    from osuny_pipeline.errors import OsunyError, redact
+    from osuny_pipeline.git.state import record_failure
 
     run = context.dagster_run
     key = run.tags.get(WEBSITE_TAG) or run.tags.get("dagster/partition")
@@ -164,11 +157,5 @@ def website_run_failure_sensor(context: RunFailureSensorContext, cms: CmsDatabas
     context.log.error(f"website {key or '(batch)'}: {message}")
     if not key:
         return
-    with Session(cms.engine()) as session:
-        if session.get(Website, key) is None:
-            return
-        state = session.get(WebsiteState, key) or WebsiteState(website_id=key)
-        if not state.last_error:  # the phase's own error, when there is one, says more
-            state.last_error, state.last_error_at = message, utcnow()
-        session.add(state)
-        session.commit()
+    # The phase's own error, when it recorded one, says more than "the run failed".
+    record_failure(cms.engine(), key, OsunyError(message), utcnow(), keep_existing=True)

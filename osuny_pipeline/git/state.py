@@ -34,14 +34,18 @@ def one_line(exc: BaseException) -> str:
     return redact(text)[:MAX_ERROR_CHARS]
 
 
-def record_failure(engine: Engine, website_id: str, exc: BaseException, now: datetime) -> None:
+def record_failure(engine: Engine, website_id: str, exc: BaseException, now: datetime, *,
+                   keep_existing: bool = False) -> None:
     """Store the error on the website in its own committed transaction (the sync's own
-    work was rolled back or never written). Never raises: the original error matters more."""
+    work was rolled back or never written). Never raises: the original error matters more.
+    With keep_existing, an error already recorded stays (it says more than a run failure)."""
     try:
         with Session(engine) as session, session.begin():
             if session.get(Website, website_id) is None:
                 return
             state = website_state(session, website_id)
+            if keep_existing and state.last_error:
+                return
             state.last_error = one_line(exc)
             state.last_error_at = now
     except Exception as db_exc:  # the database itself may be what failed
