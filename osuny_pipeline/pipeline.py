@@ -17,13 +17,3 @@ def identify(engine: Engine, website_id: str, *, now: datetime, upto: int | None
         result = identify_website(session, website_id, now=now, upto=upto, full=full)
         session.commit()
     return result
-
-
-def refresh_and_identify_all(engine: Engine, website_id: str, *, now: datetime):
-    """The nightly clean-and-rebuild's first half, under the website's lease: read the real
-    remote tree (drift becomes desynchronization, orphans are listed), then identify the
-    whole website so that every file that should exist gets generated. Generation and sync
-    follow as usual. Returns (RefreshResult, Identification)."""
-    from osuny_pipeline.git.refresh import rebuild_website
-
-    return rebuild_website(engine, website_id, now=lambda: now)

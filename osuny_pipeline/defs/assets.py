@@ -128,7 +128,10 @@ def _identify(context, engine, key: str, full: bool, upto: int | None, always: b
 
     now = utcnow()
     if full:
-        refreshed, result = pipeline.refresh_and_identify_all(engine, key, now=now)
+        from osuny_pipeline.git.refresh import rebuild_website
+
+        # Under the website's lease: read the remote tree (drift, orphans), identify everything.
+        refreshed, result = rebuild_website(engine, key, now=lambda: now)
         extra = {"orphans": len(getattr(refreshed, "orphans", []) or []),
                  "drifted": getattr(refreshed, "drifted", 0)}
     else:

@@ -17,26 +17,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _identify(args: argparse.Namespace) -> int:
-    from datetime import UTC, datetime
-
-    from sqlalchemy import select
-
-    from osuny_pipeline.cms.db import open_database, session_scope
-    from osuny_pipeline.cms.models import Website
-    from osuny_pipeline.graph.identify import identify_website
+    from osuny_pipeline import pipeline
+    from osuny_pipeline.cms.db import open_database
+    from osuny_pipeline.cms.models import utcnow
+    from osuny_pipeline.websites import websites_to_process
 
     engine = open_database()
-    if args.website:
-        keys = [args.website]
-    else:
-        with session_scope(engine) as session:
-            keys = list(session.scalars(select(Website.id).order_by(Website.id)))
-        if not keys:
-            print("no website")
-            return 0
+    keys = websites_to_process(engine, args.website)
+    if not keys:
+        print("no website")
+        return 0
     for key in keys:
         # One transaction per website: a failure leaves the other websites' work committed.
-        with session_scope(engine) as session:
-            result = identify_website(session, key, now=datetime.now(UTC), full=args.full)
-        print(result.summary())
+        print(pipeline.identify(engine, key, now=utcnow(), full=args.full).summary())
     return 0
