@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
-from osuny_pipeline.cms.models import ChangeLog, Connection, Website, WebsiteState
+from osuny_pipeline.cms.models import ChangeLog, Connection, GitFile, Website, WebsiteState
 
 DEFAULT_LAG = timedelta(seconds=5)
 MAX_SCAN = 200_000  # change rows one tick may look at: a few hundred ms on either backend
@@ -53,8 +53,8 @@ def dirty_websites(session: Session, now: datetime, *, lag: timedelta = DEFAULT_
                    start: int | None = None, max_scan: int = MAX_SCAN) -> DirtyWebsites:
     """Websites with change rows above their identification cursor, up to the watermark.
 
-    Two grouped queries whatever the number of rows: one for rows that name their website,
-    one for indirect objects (people, media...) through the websites they are connected to."""
+    Three grouped queries whatever the number of rows: one for rows that name their website,
+    others for indirect objects (people, media...) through the websites that show them."""
     cursors = identification_cursors(session)
     if not cursors:
         return DirtyWebsites(0, 0, {})
@@ -72,12 +72,19 @@ def dirty_websites(session: Session, now: datetime, *, lag: timedelta = DEFAULT_
         .where(window, ChangeLog.website_id.is_(None)).group_by(ChangeLog.about_type, ChangeLog.about_id)
         .subquery()
     )
-    for website_id, top in session.execute(
-        select(Connection.website_id, func.max(indirect.c.top))
+    # Websites that show the object (connections), or still carry a file of it (a
+    # connection just removed: its file waits for deletion): identification looks at both.
+    for shown_by in (
+        select(Connection.website_id.label("website_id"), func.max(indirect.c.top))
         .join(indirect, and_(Connection.indirect_type == indirect.c.about_type,
                              Connection.indirect_id == indirect.c.about_id))
-        .group_by(Connection.website_id)
+        .group_by(Connection.website_id),
+        select(GitFile.website_id.label("website_id"), func.max(indirect.c.top))
+        .join(indirect, and_(GitFile.about_type == indirect.c.about_type,
+                             GitFile.about_id == indirect.c.about_id))
+        .group_by(GitFile.website_id),
     ):
-        highest[website_id] = max(top, highest.get(website_id, 0))
+        for website_id, top in session.execute(shown_by):
+            highest[website_id] = max(top, highest.get(website_id, 0))
     dirty = {key: top for key, top in highest.items() if key in cursors and top > cursors[key]}
     return DirtyWebsites(watermark, low, dict(sorted(dirty.items())))

@@ -8,7 +8,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from osuny_pipeline.changes import dirty_websites, safe_watermark
-from osuny_pipeline.cms.models import Connection, WebsiteState, utcnow
+from osuny_pipeline.cms.models import Connection, GitFile, WebsiteState, utcnow
 
 
 def add_website(conn, key):
@@ -50,6 +50,26 @@ def test_an_indirect_object_dirties_the_websites_that_show_it(engine):
                           "VALUES ('person', 'ada', 'fr', 'ada', true)"))
     with Session(engine) as session:
         assert set(dirty_websites(session, utcnow() + timedelta(minutes=1)).dirty) == {"b"}
+
+
+def test_a_website_still_carrying_a_file_of_the_object_is_dirty_too(engine):
+    """The connection was removed (say, the only post citing the person was unpublished):
+    the person's file waits for deletion there, so its edits must still wake that website."""
+    with engine.begin() as conn:
+        add_website(conn, "a")
+        conn.execute(text("INSERT INTO people (id) VALUES ('ada')"))
+    later = utcnow() + timedelta(minutes=1)
+    with Session(engine) as session:
+        session.add(WebsiteState(website_id="a", identified_change_id=safe_watermark(session, later)))
+        session.add(GitFile(website_id="a", about_type="person", about_id="ada", language="fr",
+                            previous_path="content/fr/persons/ada.html"))
+        session.commit()
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE people SET image_id = NULL WHERE id = 'ada'"))
+        conn.execute(text("INSERT INTO localizations (about_type, about_id, language, slug, published) "
+                          "VALUES ('person', 'ada', 'fr', 'ada', false)"))
+    with Session(engine) as session:
+        assert set(dirty_websites(session, utcnow() + timedelta(minutes=1)).dirty) == {"a"}
 
 
 def test_rows_younger_than_the_lag_wait(engine):

@@ -19,10 +19,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import and_, case, func, or_, select, union
+from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session
 
-from osuny_pipeline.cms.models import ChangeLog, Connection, GitFile, GitFileDependency, WebsiteState
+from osuny_pipeline.cms.models import ChangeLog, GitFile, GitFileDependency, WebsiteState
 from osuny_pipeline.graph.connections import ConnectionDelta, connected_objects_in, rebuild_in, refresh_in
 from osuny_pipeline.graph.dependencies import (
     prefetch_closure,
@@ -306,23 +306,3 @@ def identify_website(session: Session, website_id: str, *, now: datetime, upto: 
     state.last_identified_at = now
     session.flush()
     return result
-
-
-def websites_touched(session: Session, changes: Sequence[ChangeRow]) -> set[str]:
-    """Websites concerned by change rows: the one a row names, else those connected to (or
-    carrying a file of) the object. One query for all the unnamed rows."""
-    touched = {c.website_id for c in changes if c.website_id}
-    unnamed: dict[str, set[str]] = {}
-    for change in changes:
-        if not change.website_id and change.about_type and change.about_id:
-            unnamed.setdefault(change.about_type, set()).add(str(change.about_id))
-    if not unnamed:
-        return touched
-    connected = select(Connection.website_id).where(or_(*(
-        and_(Connection.indirect_type == t, Connection.indirect_id.in_(sorted(ids)))
-        for t, ids in sorted(unnamed.items()))))
-    carried = select(GitFile.website_id).where(or_(*(
-        and_(GitFile.about_type == t, GitFile.about_id.in_(sorted(ids)))
-        for t, ids in sorted(unnamed.items()))))
-    touched.update(session.scalars(union(connected, carried)))
-    return touched
